@@ -1,0 +1,314 @@
+import base64
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools import normalize_email, normalize_phone
+from ..tools.tabular import TableError, read_table
+
+_logger = logging.getLogger(__name__)
+
+# Column titles seen in contact lists exported from WeChat tools, Excel and
+# email services, lowercased; the first matching column wins.
+HEADER_ALIASES = {
+    "name": ("name", "姓名", "名字", "昵称", "nickname", "full name", "联系人"),
+    "email": ("email", "e-mail", "邮箱", "电子邮件", "邮件", "email address", "邮箱地址"),
+    "phone": ("mobile", "phone", "手机", "手机号", "手机号码", "电话", "联系电话", "mobile phone"),
+    "city": ("city", "城市", "所在城市", "地区"),
+    "weibo": ("weibo", "微博", "微博uid", "weibo uid"),
+    "tags": ("tags", "标签", "分组"),
+}
+
+
+class FanImport(models.Model):
+    """A contact list import, kept as the consent evidence of what it created."""
+
+    _name = "fan.import"
+    _description = "Fan Import"
+    _order = "create_date desc, id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    file = fields.Binary(string="File", attachment=True, required=True)
+    filename = fields.Char()
+    consent_basis = fields.Selection(
+        [
+            ("proof", "They agreed to hear from me, and I can show how"),
+            ("none", "No proof of consent: ask them to confirm first"),
+        ],
+        required=True,
+        help="Contacts imported without proof of consent are not mailable until they "
+        "confirm by double opt-in.",
+    )
+    consent_proof = fields.Text(
+        help="Where and when these people agreed, for example the sign-up sheet of an event."
+    )
+    state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft", readonly=True)
+    encoding = fields.Char(readonly=True)
+    line_ids = fields.One2many(
+        comodel_name="fan.import.line", inverse_name="import_id", string="Results", readonly=True
+    )
+    created_count = fields.Integer(string="Created", readonly=True)
+    updated_count = fields.Integer(string="Matched Existing", readonly=True)
+    duplicate_count = fields.Integer(string="Duplicates in File", readonly=True)
+    review_count = fields.Integer(string="To Review", readonly=True)
+    error_count = fields.Integer(string="Errors", readonly=True)
+
+    @api.depends("filename", "create_date")
+    def _compute_name(self):
+        for fan_import in self:
+            fan_import.name = fan_import.filename or self.env._("Fan Import")
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_import(self):
+        for fan_import in self:
+            fan_import._run_import()
+        return True
+
+    def action_view_partners(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("freelancer_crm.res_partner_action_fans")
+        action["domain"] = [("id", "in", self.line_ids.partner_id.ids)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _run_import(self):
+        self.ensure_one()
+        if self.state == "done":
+            raise UserError(self.env._("This file has already been imported."))
+        if self.consent_basis == "proof" and not (self.consent_proof or "").strip():
+            raise UserError(
+                self.env._("Describe the proof of consent, or choose to ask the contacts to confirm.")
+            )
+        header, rows, encoding = self._read_file()
+        columns = self._map_columns(header)
+        records, lines = self._parse_rows(rows, columns)
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [("res_model", "=", self._name), ("res_id", "=", self.id), ("res_field", "=", "file")],
+                limit=1,
+            )
+        )
+        for record in records:
+            lines.append(self._import_record(record, attachment))
+        lines.sort(key=lambda line: line["row"])
+        self.write(
+            {
+                "state": "done",
+                "encoding": encoding,
+                "line_ids": [fields.Command.create(line) for line in lines],
+                "created_count": sum(line["status"] == "created" for line in lines),
+                "updated_count": sum(line["status"] == "updated" for line in lines),
+                "duplicate_count": sum(line["status"] == "duplicate" for line in lines),
+                "review_count": sum(line["status"] == "review" for line in lines),
+                "error_count": sum(line["status"] == "error" for line in lines),
+            }
+        )
+        _logger.info(
+            "Fan import %s: %s created, %s matched, %s duplicates, %s to review, %s errors",
+            self.id, self.created_count, self.updated_count, self.duplicate_count,
+            self.review_count, self.error_count,
+        )
+
+    def _read_file(self):
+        data = base64.b64decode(self.file or b"")
+        try:
+            return read_table(data, self.filename or "")
+        except TableError as error:
+            reason = error.args[0] if error.args else ""
+            if reason == "encoding":
+                message = self.env._(
+                    "The file is neither UTF-8 nor GBK/GB18030 text. Save it as CSV (UTF-8) and try again."
+                )
+            elif reason == "empty":
+                message = self.env._("The file contains no rows.")
+            else:
+                message = self.env._("The file cannot be read as an Excel workbook (.xlsx).")
+            raise UserError(message) from error
+
+    def _map_columns(self, header):
+        columns = {}
+        for index, title in enumerate(header):
+            key = title.strip().lower()
+            for field, aliases in HEADER_ALIASES.items():
+                if key in aliases and field not in columns:
+                    columns[field] = index
+        if "email" not in columns and "phone" not in columns:
+            raise UserError(
+                self.env._(
+                    "No email or mobile column found. The first row must name the columns, "
+                    "for example 姓名, 手机, 邮箱. Columns found: %(columns)s",
+                    columns=", ".join(header),
+                )
+            )
+        return columns
+
+    def _parse_rows(self, rows, columns):
+        """Normalise rows and fold duplicates inside the file.
+
+        Returns the records to import and the result lines of rows that will
+        not be imported (errors and in-file duplicates).
+        """
+        records = []
+        lines = []
+        by_key = {}
+        for offset, row in enumerate(rows):
+            row_number = offset + 2  # 1-based, after the header row
+
+            def cell(field, row=row):
+                index = columns.get(field)
+                return row[index] if index is not None and index < len(row) else ""
+
+            raw_email, raw_phone = cell("email"), cell("phone")
+            email, phone = normalize_email(raw_email), normalize_phone(raw_phone)
+            problems = []
+            if raw_email and not email:
+                problems.append(self.env._("invalid email “%(email)s”", email=raw_email))
+            if raw_phone and not phone:
+                problems.append(self.env._("invalid phone number “%(phone)s”", phone=raw_phone))
+            if not email and not phone:
+                problems.append(self.env._("no valid email or mobile"))
+            if problems and not (email or phone):
+                lines.append(
+                    {"row": row_number, "status": "error", "message": "; ".join(problems),
+                     "value": raw_email or raw_phone or cell("name")}
+                )
+                continue
+            keys = [("email", email)] if email else []
+            keys += [("phone", phone)] if phone else []
+            first = next((by_key[key] for key in keys if key in by_key), None)
+            if first is not None:
+                # Same person twice in the file: keep the first row, fill its gaps.
+                for field, value in (("email", email), ("phone", phone), ("name", cell("name")),
+                                     ("city", cell("city")), ("weibo", cell("weibo"))):
+                    if value and not first[field]:
+                        first[field] = value
+                for key in keys:
+                    by_key.setdefault(key, first)
+                lines.append(
+                    {"row": row_number, "status": "duplicate", "value": email or phone,
+                     "message": self.env._("Same person as row %(row)s.", row=first["row"])}
+                )
+                continue
+            record = {
+                "row": row_number,
+                "name": cell("name"),
+                "email": email,
+                "phone": phone,
+                "city": cell("city"),
+                "weibo": cell("weibo"),
+                "tags": cell("tags"),
+                "warning": "; ".join(problems),
+            }
+            for key in keys:
+                by_key[key] = record
+            records.append(record)
+        return records, lines
+
+    def _import_record(self, record, attachment):
+        Partner = self.env["res.partner"]
+        identities = {"email": record["email"], "mobile": record["phone"], "weibo": record["weibo"]}
+        identities = {channel: value for channel, value in identities.items() if value}
+        matches = Partner._fan_find(identities)
+        line = {"row": record["row"], "value": record["email"] or record["phone"]}
+        if len(matches) > 1:
+            return dict(
+                line,
+                status="review",
+                message=self.env._(
+                    "Matches several existing contacts (%(names)s); not merged.",
+                    names=", ".join(matches.mapped("display_name")),
+                ),
+            )
+        if matches:
+            partner = matches
+            updates = {
+                field: value
+                for field, value in (("email", record["email"]), ("phone", record["phone"]),
+                                     ("city", record["city"]))
+                if value and not partner[field]
+            }
+            if not partner.is_fan:
+                updates["is_fan"] = True
+            if updates:
+                partner.write(updates)
+            status = "updated"
+        else:
+            partner = Partner.create(
+                Partner._fan_prepare_vals(
+                    name=record["name"], email=record["email"], phone=record["phone"],
+                    city=record["city"] or False, fan_source="import",
+                )
+            )
+            status = "created"
+        if record["tags"]:
+            partner.category_id = [fields.Command.link(tag.id) for tag in self._get_tags(record["tags"])]
+        partner._fan_add_identities(identities, source="import")
+        kept = self._record_import_consent(partner, record, attachment)
+        message = record["warning"]
+        if kept:
+            message = "; ".join(filter(None, [message, kept]))
+        return dict(line, status=status, partner_id=partner.id, message=message)
+
+    def _record_import_consent(self, partner, record, attachment):
+        """Record consent for the channels the row gives; never override an opt-out."""
+        action = "grant" if self.consent_basis == "proof" else "request"
+        states = self.env["fan.consent"]._current_states(partner.ids)
+        kept = []
+        for channel, address in (("email", record["email"]), ("sms", record["phone"])):
+            if not address:
+                continue
+            state = states.get((partner.id, channel), "none")
+            if state == "withdrawn":
+                kept.append(self.env._("kept opted out on %(channel)s", channel=channel))
+                continue
+            if state == "granted" or (state == "pending" and action == "request"):
+                continue
+            partner._fan_record_consent(
+                channel, action, "import",
+                address=address,
+                proof=self.consent_proof or self.env._("Imported from %(file)s", file=self.filename),
+                attachment_id=attachment.id or False,
+                res_model=self._name,
+                res_id=self.id,
+            )
+        return "; ".join(kept)
+
+    def _get_tags(self, text):
+        Tag = self.env["res.partner.category"]
+        tags = Tag
+        for name in filter(None, (part.strip() for part in text.replace("，", ",").split(","))):
+            tag = Tag.search([("name", "=", name)], limit=1) or Tag.create({"name": name})
+            tags |= tag
+        return tags
+
+
+class FanImportLine(models.Model):
+    _name = "fan.import.line"
+    _description = "Fan Import Result"
+    _order = "import_id, row"
+
+    import_id = fields.Many2one(comodel_name="fan.import", required=True, ondelete="cascade", index=True)
+    row = fields.Integer()
+    status = fields.Selection(
+        [
+            ("created", "Created"),
+            ("updated", "Matched Existing"),
+            ("duplicate", "Duplicate in File"),
+            ("review", "To Review"),
+            ("error", "Error"),
+        ],
+        required=True,
+    )
+    value = fields.Char(string="Email or Mobile")
+    partner_id = fields.Many2one(comodel_name="res.partner", ondelete="set null")
+    message = fields.Char()

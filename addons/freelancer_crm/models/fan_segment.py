@@ -1,0 +1,88 @@
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools.safe_eval import safe_eval
+
+from .fan_consent import CONSENT_CHANNELS
+
+
+class FanSegment(models.Model):
+    _name = "fan.segment"
+    _description = "Fan Segment"
+    _order = "name"
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    description = fields.Text()
+    min_tier_id = fields.Many2one(
+        comodel_name="fan.tier",
+        string="Tier or Above",
+        help="Keep fans in this tier or a closer one.",
+    )
+    tier_ids = fields.Many2many(
+        comodel_name="fan.tier", string="Tiers", help="Keep fans in any of these tiers."
+    )
+    consent_channel = fields.Selection(
+        CONSENT_CHANNELS,
+        string="Consent On",
+        help="Keep only fans who granted consent on this channel.",
+    )
+    category_ids = fields.Many2many(comodel_name="res.partner.category", string="Tags")
+    city = fields.Char(help="Keep fans whose city contains this text.")
+    interacted_days = fields.Integer(
+        string="Interacted in Last (Days)",
+        help="Keep fans with at least one interaction in this many days. 0 means any time.",
+    )
+    extra_domain = fields.Char(
+        string="Advanced Filter",
+        default="[]",
+        help="Extra conditions on contacts, as an Odoo domain.",
+    )
+    partner_count = fields.Integer(string="Fans", compute="_compute_counts")
+    email_count = fields.Integer(string="Reachable by Email", compute="_compute_counts")
+    sms_count = fields.Integer(string="Reachable by SMS", compute="_compute_counts")
+    wechat_count = fields.Integer(string="Reachable on WeChat", compute="_compute_counts")
+
+    @api.depends(
+        "min_tier_id", "tier_ids", "consent_channel", "category_ids", "city",
+        "interacted_days", "extra_domain",
+    )
+    def _compute_counts(self):
+        Partner = self.env["res.partner"]
+        for segment in self:
+            domain = segment._get_partner_domain()
+            segment.partner_count = Partner.search_count(domain)
+            segment.email_count = Partner.search_count(domain & Partner._fan_consent_domain("email"))
+            segment.sms_count = Partner.search_count(domain & Partner._fan_consent_domain("sms"))
+            segment.wechat_count = Partner.search_count(
+                domain & Partner._fan_consent_domain("wechat")
+            )
+
+    def _get_partner_domain(self, channel=None):
+        """Return the domain of the segment's members, reachable on ``channel`` if given."""
+        self.ensure_one()
+        domain = Domain("is_fan", "=", True)
+        if self.min_tier_id:
+            domain &= Domain("fan_tier_id.level", ">=", self.min_tier_id.level)
+        if self.tier_ids:
+            domain &= Domain("fan_tier_id", "in", self.tier_ids.ids)
+        if self.category_ids:
+            domain &= Domain("category_id", "in", self.category_ids.ids)
+        if self.city:
+            domain &= Domain("city", "ilike", self.city)
+        if self.interacted_days:
+            since = fields.Datetime.subtract(fields.Datetime.now(), days=self.interacted_days)
+            domain &= Domain("fan_last_interaction_date", ">=", since)
+        if self.extra_domain and self.extra_domain.strip() not in ("", "[]"):
+            domain &= Domain(safe_eval(self.extra_domain))
+        consent_channel = channel or self.consent_channel
+        if consent_channel:
+            domain &= self.env["res.partner"]._fan_consent_domain(consent_channel)
+        return domain
+
+    def action_view_partners(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("freelancer_crm.res_partner_action_fans")
+        action["domain"] = list(self._get_partner_domain())
+        action["context"] = {}
+        action["display_name"] = self.name
+        return action
