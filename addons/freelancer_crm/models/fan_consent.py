@@ -76,7 +76,8 @@ class FanConsent(models.Model):
             self.env._("Consent ledger entries cannot be changed. Record a new entry instead.")
         )
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_ledger(self):
         raise UserError(self.env._("Consent ledger entries cannot be deleted."))
 
     @api.model

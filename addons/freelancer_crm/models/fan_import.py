@@ -29,7 +29,7 @@ class FanImport(models.Model):
     _order = "create_date desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
-    file = fields.Binary(string="File", attachment=True, required=True)
+    file = fields.Binary(attachment=True, required=True)
     filename = fields.Char()
     consent_basis = fields.Selection(
         [
@@ -70,7 +70,9 @@ class FanImport(models.Model):
 
     def action_view_partners(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("freelancer_crm.res_partner_action_fans")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "freelancer_crm.res_partner_action_fans"
+        )
         action["domain"] = [("id", "in", self.line_ids.partner_id.ids)]
         action["context"] = {}
         return action
@@ -85,7 +87,9 @@ class FanImport(models.Model):
             raise UserError(self.env._("This file has already been imported."))
         if self.consent_basis == "proof" and not (self.consent_proof or "").strip():
             raise UserError(
-                self.env._("Describe the proof of consent, or choose to ask the contacts to confirm.")
+                self.env._(
+                    "Describe the proof of consent, or choose to ask the contacts to confirm."
+                )
             )
         header, rows, encoding = self._read_file()
         columns = self._map_columns(header)
@@ -94,7 +98,11 @@ class FanImport(models.Model):
             self.env["ir.attachment"]
             .sudo()
             .search(
-                [("res_model", "=", self._name), ("res_id", "=", self.id), ("res_field", "=", "file")],
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("res_field", "=", "file"),
+                ],
                 limit=1,
             )
         )
@@ -115,8 +123,12 @@ class FanImport(models.Model):
         )
         _logger.info(
             "Fan import %s: %s created, %s matched, %s duplicates, %s to review, %s errors",
-            self.id, self.created_count, self.updated_count, self.duplicate_count,
-            self.review_count, self.error_count,
+            self.id,
+            self.created_count,
+            self.updated_count,
+            self.duplicate_count,
+            self.review_count,
+            self.error_count,
         )
 
     def _read_file(self):
@@ -127,7 +139,8 @@ class FanImport(models.Model):
             reason = error.args[0] if error.args else ""
             if reason == "encoding":
                 message = self.env._(
-                    "The file is neither UTF-8 nor GBK/GB18030 text. Save it as CSV (UTF-8) and try again."
+                    "The file is neither UTF-8 nor GBK/GB18030 text. "
+                    "Save it as CSV (UTF-8) and try again."
                 )
             elif reason == "empty":
                 message = self.env._("The file contains no rows.")
@@ -179,8 +192,12 @@ class FanImport(models.Model):
                 problems.append(self.env._("no valid email or mobile"))
             if problems and not (email or phone):
                 lines.append(
-                    {"row": row_number, "status": "error", "message": "; ".join(problems),
-                     "value": raw_email or raw_phone or cell("name")}
+                    {
+                        "row": row_number,
+                        "status": "error",
+                        "message": "; ".join(problems),
+                        "value": raw_email or raw_phone or cell("name"),
+                    }
                 )
                 continue
             keys = [("email", email)] if email else []
@@ -188,15 +205,24 @@ class FanImport(models.Model):
             first = next((by_key[key] for key in keys if key in by_key), None)
             if first is not None:
                 # Same person twice in the file: keep the first row, fill its gaps.
-                for field, value in (("email", email), ("phone", phone), ("name", cell("name")),
-                                     ("city", cell("city")), ("weibo", cell("weibo"))):
+                for field, value in (
+                    ("email", email),
+                    ("phone", phone),
+                    ("name", cell("name")),
+                    ("city", cell("city")),
+                    ("weibo", cell("weibo")),
+                ):
                     if value and not first[field]:
                         first[field] = value
                 for key in keys:
                     by_key.setdefault(key, first)
                 lines.append(
-                    {"row": row_number, "status": "duplicate", "value": email or phone,
-                     "message": self.env._("Same person as row %(row)s.", row=first["row"])}
+                    {
+                        "row": row_number,
+                        "status": "duplicate",
+                        "value": email or phone,
+                        "message": self.env._("Same person as row %(row)s.", row=first["row"]),
+                    }
                 )
                 continue
             record = {
@@ -233,8 +259,11 @@ class FanImport(models.Model):
             partner = matches
             updates = {
                 field: value
-                for field, value in (("email", record["email"]), ("phone", record["phone"]),
-                                     ("city", record["city"]))
+                for field, value in (
+                    ("email", record["email"]),
+                    ("phone", record["phone"]),
+                    ("city", record["city"]),
+                )
                 if value and not partner[field]
             }
             if not partner.is_fan:
@@ -245,13 +274,18 @@ class FanImport(models.Model):
         else:
             partner = Partner.create(
                 Partner._fan_prepare_vals(
-                    name=record["name"], email=record["email"], phone=record["phone"],
-                    city=record["city"] or False, fan_source="import",
+                    name=record["name"],
+                    email=record["email"],
+                    phone=record["phone"],
+                    city=record["city"] or False,
+                    fan_source="import",
                 )
             )
             status = "created"
         if record["tags"]:
-            partner.category_id = [fields.Command.link(tag.id) for tag in self._get_tags(record["tags"])]
+            partner.category_id = [
+                fields.Command.link(tag.id) for tag in self._get_tags(record["tags"])
+            ]
         partner._fan_add_identities(identities, source="import")
         kept = self._record_import_consent(partner, record, attachment)
         message = record["warning"]
@@ -274,9 +308,12 @@ class FanImport(models.Model):
             if state == "granted" or (state == "pending" and action == "request"):
                 continue
             partner._fan_record_consent(
-                channel, action, "import",
+                channel,
+                action,
+                "import",
                 address=address,
-                proof=self.consent_proof or self.env._("Imported from %(file)s", file=self.filename),
+                proof=self.consent_proof
+                or self.env._("Imported from %(file)s", file=self.filename),
                 attachment_id=attachment.id or False,
                 res_model=self._name,
                 res_id=self.id,
@@ -297,7 +334,9 @@ class FanImportLine(models.Model):
     _description = "Fan Import Result"
     _order = "import_id, row"
 
-    import_id = fields.Many2one(comodel_name="fan.import", required=True, ondelete="cascade", index=True)
+    import_id = fields.Many2one(
+        comodel_name="fan.import", required=True, ondelete="cascade", index=True
+    )
     row = fields.Integer()
     status = fields.Selection(
         [

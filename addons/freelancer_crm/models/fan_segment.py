@@ -43,15 +43,22 @@ class FanSegment(models.Model):
     wechat_count = fields.Integer(string="Reachable on WeChat", compute="_compute_counts")
 
     @api.depends(
-        "min_tier_id", "tier_ids", "consent_channel", "category_ids", "city",
-        "interacted_days", "extra_domain",
+        "min_tier_id",
+        "tier_ids",
+        "consent_channel",
+        "category_ids",
+        "city",
+        "interacted_days",
+        "extra_domain",
     )
     def _compute_counts(self):
         Partner = self.env["res.partner"]
         for segment in self:
             domain = segment._get_partner_domain()
             segment.partner_count = Partner.search_count(domain)
-            segment.email_count = Partner.search_count(domain & Partner._fan_consent_domain("email"))
+            segment.email_count = Partner.search_count(
+                domain & Partner._fan_consent_domain("email")
+            )
             segment.sms_count = Partner.search_count(domain & Partner._fan_consent_domain("sms"))
             segment.wechat_count = Partner.search_count(
                 domain & Partner._fan_consent_domain("wechat")
@@ -81,7 +88,9 @@ class FanSegment(models.Model):
 
     def action_view_partners(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("freelancer_crm.res_partner_action_fans")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "freelancer_crm.res_partner_action_fans"
+        )
         action["domain"] = list(self._get_partner_domain())
         action["context"] = {}
         action["display_name"] = self.name

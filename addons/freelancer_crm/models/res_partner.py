@@ -23,8 +23,8 @@ MATCH_ORDER = ("wechat_unionid", "wechat_openid", "weibo", "website", "mobile", 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    is_fan = fields.Boolean(string="Fan", index=True, help="Part of the creator's audience.")
-    fan_source = fields.Selection(FAN_SOURCES, string="Fan Source")
+    is_fan = fields.Boolean(index=True, help="Part of the creator's audience.")
+    fan_source = fields.Selection(FAN_SOURCES)
     fan_mobile = fields.Char(
         string="Normalised Mobile",
         compute="_compute_fan_mobile",
@@ -74,7 +74,6 @@ class ResPartner(models.Model):
     )
     fan_tier_id = fields.Many2one(
         comodel_name="fan.tier",
-        string="Fan Tier",
         readonly=True,
         index=True,
         group_expand="_read_group_fan_tier_ids",
@@ -110,7 +109,7 @@ class ResPartner(models.Model):
             partner.consent_wechat = states.get((partner.id, "wechat"), "none")
 
     @api.model
-    def _read_group_fan_tier_ids(self, tiers, domain):
+    def _read_group_fan_tier_ids(self, tiers, _domain):
         return tiers.search([])
 
     # ------------------------------------------------------------
@@ -134,7 +133,9 @@ class ResPartner(models.Model):
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._("Score and tier recomputed for %(count)s fans.", count=len(self)),
+                "message": self.env._(
+                    "Score and tier recomputed for %(count)s fans.", count=len(self)
+                ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -205,9 +206,7 @@ class ResPartner(models.Model):
             for partner in self
         ]
         entries = self.env["fan.consent"].sudo().create(values)
-        _logger.info(
-            "Consent %s on %s from %s for partners %s", action, channel, source, self.ids
-        )
+        _logger.info("Consent %s on %s from %s for partners %s", action, channel, source, self.ids)
         return entries
 
     def _fan_log_interaction(self, interaction_type, **values):
@@ -244,7 +243,9 @@ class ResPartner(models.Model):
     def _fan_score_parameters(self):
         params = self.env["ir.config_parameter"].sudo()
         return {
-            "half_life": max(float(params.get_param("freelancer_crm.score_half_life_days", 90)), 1.0),
+            "half_life": max(
+                float(params.get_param("freelancer_crm.score_half_life_days", 90)), 1.0
+            ),
             "money_weight": float(params.get_param("freelancer_crm.score_money_weight", 0.1)),
             "dormant_days": int(params.get_param("freelancer_crm.dormant_after_days", 90)),
         }
@@ -289,7 +290,8 @@ class ResPartner(models.Model):
                SET fan_score = round(s.score::numeric, 2),
                    fan_last_interaction_date = s.last_date,
                    fan_tier_id = CASE
-                       WHEN s.last_date < %(dormant_cutoff)s AND (SELECT id FROM dormant) IS NOT NULL
+                       WHEN s.last_date < %(dormant_cutoff)s
+                            AND (SELECT id FROM dormant) IS NOT NULL
                            THEN (SELECT id FROM dormant)
                        ELSE (SELECT t.id FROM fan_tier t
                               WHERE t.is_dormant IS NOT TRUE AND t.min_score <= s.score
@@ -319,7 +321,9 @@ class ResPartner(models.Model):
     def _fan_prepare_vals(self, name=None, email=None, phone=None, **extra):
         """Return values for a new fan partner from raw contact data."""
         vals = dict(extra, is_fan=True)
-        vals["name"] = (name or "").strip() or normalize_email(email) or normalize_phone(phone) or "-"
+        vals["name"] = (
+            (name or "").strip() or normalize_email(email) or normalize_phone(phone) or "-"
+        )
         if email:
             vals["email"] = normalize_email(email) or email.strip()
         if phone:

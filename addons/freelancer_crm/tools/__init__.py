@@ -1,2 +1,2 @@
-from .normalize import normalize_email, normalize_phone
+from .normalize import mask_phone, normalize_email, normalize_phone
 from .tabular import read_table

@@ -1,0 +1,1 @@
+from . import test_consent, test_identity, test_import, test_normalize, test_score, test_segment

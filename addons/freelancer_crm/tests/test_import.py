@@ -1,0 +1,134 @@
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import FanCase
+
+CSV_TEXT = (
+    "姓名,手机,邮箱,城市,标签\n"
+    "王芳,138 0013 8000, Wang.Fang@Example.COM ,上海,手作\n"
+    "李娜,+86-13900139000,,北京,\n"
+    "王芳(重复),86 13800138000,,,\n"
+    '张伟,,zhang.wei@example.com,杭州,"手作,写作"\n'
+    "坏号码,12345,,,\n"
+    "坏邮箱,,not-an-email,,\n"
+)
+
+
+@tagged("post_install", "-at_install")
+class TestImport(FanCase):
+    def _lines(self, fan_import, status):
+        return fan_import.line_ids.filtered(lambda line: line.status == status)
+
+    def test_import_utf8_bom_with_duplicates_and_errors(self):
+        fan_import = self._import_file(CSV_TEXT.encode("utf-8-sig"))
+        self.assertEqual(fan_import.state, "done")
+        self.assertEqual(fan_import.encoding, "utf-8-sig")
+        self.assertEqual(fan_import.created_count, 3)
+        self.assertEqual(fan_import.duplicate_count, 1)
+        self.assertEqual(fan_import.error_count, 2)
+        wang = self.Partner.search([("fan_mobile", "=", "+8613800138000")])
+        self.assertEqual(len(wang), 1)
+        self.assertEqual(wang.name, "王芳")
+        self.assertEqual(wang.email, "wang.fang@example.com")
+        self.assertEqual(wang.phone, "+8613800138000")
+        self.assertEqual(wang.city, "上海")
+        self.assertEqual(wang.category_id.mapped("name"), ["手作"])
+        self.assertTrue(wang.is_fan)
+        self.assertEqual(wang.fan_source, "import")
+        self.assertEqual(self._lines(fan_import, "duplicate").row, 4)
+        self.assertIn("2", self._lines(fan_import, "duplicate").message)
+
+    def test_import_gbk(self):
+        fan_import = self._import_file(CSV_TEXT.encode("gbk"))
+        self.assertEqual(fan_import.encoding, "gb18030")
+        self.assertTrue(
+            self.Partner.search([("name", "=", "李娜"), ("fan_mobile", "=", "+8613900139000")])
+        )
+
+    def test_import_records_consent_with_proof(self):
+        fan_import = self._import_file(CSV_TEXT.encode("utf-8-sig"))
+        wang = self.Partner.search([("fan_mobile", "=", "+8613800138000")])
+        self.assertEqual(wang.consent_email, "granted")
+        self.assertEqual(wang.consent_sms, "granted")
+        entry = wang.fan_consent_ids.filtered(lambda e: e.channel == "email")
+        self.assertEqual(entry.source, "import")
+        self.assertEqual(entry.proof, "讲座签到表")
+        self.assertEqual(entry.res_model, "fan.import")
+        self.assertEqual(entry.res_id, fan_import.id)
+        self.assertEqual(entry.address, "wang.fang@example.com")
+        self.assertTrue(entry.attachment_id)
+
+    def test_import_without_proof_is_pending(self):
+        self._import_file(CSV_TEXT.encode(), consent_basis="none", proof=False)
+        zhang = self.Partner.search([("email_normalized", "=", "zhang.wei@example.com")])
+        self.assertEqual(zhang.consent_email, "pending")
+        segment = self.env["fan.segment"].create({"name": "邮件", "consent_channel": "email"})
+        self.assertNotIn(zhang, self.Partner.search(segment._get_partner_domain()))
+
+    def test_import_matches_existing_contacts(self):
+        existing = self._create_fan("老客户", email="wang.fang@example.com")
+        fan_import = self._import_file(CSV_TEXT.encode())
+        self.assertEqual(fan_import.updated_count, 1)
+        self.assertEqual(fan_import.created_count, 2)
+        self.assertEqual(existing.phone, "+8613800138000")
+        self.assertEqual(existing.name, "老客户")
+        self.assertEqual(
+            self.Partner.search_count([("email_normalized", "=", "wang.fang@example.com")]), 1
+        )
+
+    def test_import_ambiguous_goes_to_review(self):
+        by_mail = self._create_fan("邮箱的人", email="wang.fang@example.com")
+        by_phone = self._create_fan("手机的人", phone="13800138000")
+        fan_import = self._import_file(CSV_TEXT.encode())
+        review = self._lines(fan_import, "review")
+        self.assertEqual(len(review), 1)
+        self.assertFalse(review.partner_id)
+        self.assertFalse(by_mail.fan_consent_ids)
+        self.assertFalse(by_phone.fan_consent_ids)
+
+    def test_import_never_overrides_opt_out(self):
+        existing = self._create_fan("退订者", email="zhang.wei@example.com")
+        existing._fan_record_consent("email", "withdraw", "unsubscribe_link")
+        fan_import = self._import_file(CSV_TEXT.encode())
+        self.assertEqual(existing.consent_email, "withdrawn")
+        line = fan_import.line_ids.filtered(lambda line: line.partner_id == existing)
+        self.assertIn("opted out", line.message)
+
+    def test_second_import_of_same_file_adds_nobody(self):
+        self._import_file(CSV_TEXT.encode())
+        count = self.Partner.search_count([("is_fan", "=", True)])
+        second = self._import_file(CSV_TEXT.encode())
+        self.assertEqual(second.created_count, 0)
+        self.assertEqual(second.updated_count, 3)
+        self.assertEqual(self.Partner.search_count([("is_fan", "=", True)]), count)
+
+    def test_import_xlsx(self):
+        import io  # noqa: PLC0415
+
+        import openpyxl  # noqa: PLC0415
+
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.append(["Name", "Mobile", "Email"])
+        sheet.append(["刘洋", 13700137001, "Liu.Yang@Example.com"])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        fan_import = self._import_file(buffer.getvalue(), filename="fans.xlsx")
+        self.assertEqual(fan_import.created_count, 1)
+        liu = self.Partner.search([("email_normalized", "=", "liu.yang@example.com")])
+        self.assertEqual(liu.phone, "+8613700137001")
+
+    def test_bad_files_raise_clear_errors(self):
+        with self.assertRaisesRegex(UserError, "email or mobile column"):
+            self._import_file("城市,备注\n上海,x\n".encode())
+        with self.assertRaisesRegex(UserError, "no rows"):
+            self._import_file(b"\n \n")
+        with self.assertRaisesRegex(UserError, "UTF-8"):
+            self._import_file(b"\x81\x30\x81\xff\xfe\xfd,\x00\xff")
+        with self.assertRaisesRegex(UserError, "proof"):
+            self._import_file(CSV_TEXT.encode(), proof="  ")
+
+    def test_import_twice_same_record_refused(self):
+        fan_import = self._import_file(CSV_TEXT.encode())
+        with self.assertRaises(UserError):
+            fan_import.action_import()

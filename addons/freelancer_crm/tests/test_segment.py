@@ -1,0 +1,70 @@
+from odoo.tests import tagged
+
+from .common import FanCase
+
+
+@tagged("post_install", "-at_install")
+class TestSegment(FanCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.core = cls._create_fan("铁杆甲", email="core@example.com", city="上海")
+        cls.active = cls._create_fan("活跃乙", email="active@example.com", phone="13100131000")
+        cls.regular = cls._create_fan("普通丙", email="regular@example.com")
+        cls.Partner.browse((cls.core | cls.active | cls.regular).ids).write({})
+        cls.env.cr.execute(
+            "UPDATE res_partner SET fan_tier_id = %s WHERE id = %s", [cls.tier_core.id, cls.core.id]
+        )
+        cls.env.cr.execute(
+            "UPDATE res_partner SET fan_tier_id = %s WHERE id = %s",
+            [cls.tier_active.id, cls.active.id],
+        )
+        cls.env.cr.execute(
+            "UPDATE res_partner SET fan_tier_id = %s WHERE id = %s",
+            [cls.tier_regular.id, cls.regular.id],
+        )
+        cls.Partner.invalidate_model(["fan_tier_id"])
+        (cls.core | cls.active | cls.regular)._fan_record_consent("email", "grant", "manual")
+        cls.active._fan_record_consent("sms", "grant", "manual")
+        cls.Segment = cls.env["fan.segment"]
+
+    def _members(self, segment, channel=None):
+        own = self.core | self.active | self.regular
+        return self.Partner.search(segment._get_partner_domain(channel)) & own
+
+    def test_tier_or_above(self):
+        segment = self.Segment.create({"name": "活跃及以上", "min_tier_id": self.tier_active.id})
+        self.assertEqual(self._members(segment), self.core | self.active)
+
+    def test_consent_channel_and_counts(self):
+        segment = self.Segment.create({"name": "短信", "consent_channel": "sms"})
+        self.assertEqual(self._members(segment), self.active)
+        segment = self.Segment.create({"name": "全部", "min_tier_id": self.tier_regular.id})
+        self.assertGreaterEqual(segment.email_count, 3)
+        self.assertGreaterEqual(segment.sms_count, 1)
+        self.assertLessEqual(segment.sms_count, segment.partner_count)
+
+    def test_withdrawn_consent_leaves_channel(self):
+        segment = self.Segment.create(
+            {"name": "邮件", "min_tier_id": self.tier_active.id, "consent_channel": "email"}
+        )
+        self.assertEqual(self._members(segment), self.core | self.active)
+        self.core._fan_record_consent("email", "withdraw", "unsubscribe_link")
+        self.assertEqual(self._members(segment), self.active)
+
+    def test_city_tags_and_extra_domain(self):
+        tag = self.env["res.partner.category"].create({"name": "手作"})
+        self.active.category_id = tag
+        by_city = self.Segment.create({"name": "上海", "city": "上海"})
+        self.assertEqual(self._members(by_city), self.core)
+        by_tag = self.Segment.create({"name": "手作", "category_ids": tag.ids})
+        self.assertEqual(self._members(by_tag), self.active)
+        by_domain = self.Segment.create(
+            {"name": "域", "extra_domain": "[('email', 'ilike', 'regular@')]"}
+        )
+        self.assertEqual(self._members(by_domain), self.regular)
+
+    def test_interacted_recently(self):
+        self.regular._fan_log_interaction("email_open")
+        segment = self.Segment.create({"name": "近7天", "interacted_days": 7})
+        self.assertEqual(self._members(segment), self.regular)
