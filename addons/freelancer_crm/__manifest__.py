@@ -24,7 +24,9 @@
         "views/fan_identity_views.xml",
         "views/fan_segment_views.xml",
         "views/res_partner_views.xml",
+        "views/fan_dashboard_views.xml",
         "views/fan_import_views.xml",
+        "wizard/fan_tier_override_views.xml",
         "views/freelancer_crm_menus.xml",
     ],
     "demo": [

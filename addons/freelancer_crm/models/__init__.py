@@ -1,10 +1,13 @@
-from . import (
-    fan_consent,
-    fan_identity,
-    fan_import,
-    fan_interaction,
-    fan_score_rule,
-    fan_segment,
-    fan_tier,
-    res_partner,
-)
+from . import fan_consent
+from . import fan_identity
+from . import fan_import
+from . import fan_interaction
+from . import fan_score_rule
+from . import fan_segment
+from . import fan_tier
+from . import fan_tier_history
+from . import fan_tier_snapshot
+from . import res_partner
+from . import fan_suppression
+from . import fan_privacy_log
+from . import fan_dashboard

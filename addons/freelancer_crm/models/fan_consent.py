@@ -30,6 +30,7 @@ CONSENT_STATES = [
     ("granted", "Granted"),
     ("withdrawn", "Withdrawn"),
 ]
+ERASABLE_FIELDS = {"address", "ip_address", "user_agent", "proof", "attachment_id"}
 ACTION_TO_STATE = {"grant": "granted", "request": "pending", "withdraw": "withdrawn"}
 
 
@@ -69,8 +70,9 @@ class FanConsent(models.Model):
     _partner_channel_index = models.Index("(partner_id, channel, date DESC, id DESC)")
 
     def write(self, vals):
-        # Partner merge re-points entries to the surviving partner; nothing else may change.
-        if set(vals) <= {"partner_id"} and self.env.context.get("fan_consent_merge"):
+        # Erasure (PIPL Art. 47) removes the personal data an entry contains
+        # and keeps the rest as evidence; nothing else may change an entry.
+        if set(vals) <= ERASABLE_FIELDS and self.env.context.get("fan_consent_erasure"):
             return super().write(vals)
         raise UserError(
             self.env._("Consent ledger entries cannot be changed. Record a new entry instead.")

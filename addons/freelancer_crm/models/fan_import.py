@@ -242,6 +242,13 @@ class FanImport(models.Model):
 
     def _import_record(self, record, attachment):
         Partner = self.env["res.partner"]
+        if Partner._fan_is_suppressed(email=record["email"], mobile=record["phone"]):
+            return {
+                "row": record["row"],
+                "status": "error",
+                "value": record["email"] or record["phone"],
+                "message": self.env._("Erased at this person's request; not imported."),
+            }
         identities = {"email": record["email"], "mobile": record["phone"], "weibo": record["weibo"]}
         identities = {channel: value for channel, value in identities.items() if value}
         matches = Partner._fan_find(identities)

@@ -1,6 +1,8 @@
+import json
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 
 from ..tools import normalize_email, normalize_phone
@@ -72,13 +74,29 @@ class ResPartner(models.Model):
         help="Sum of the weights of the fan's interactions, each halved every "
         "half-life, plus money spent times its weight.",
     )
+    # Writable so that dragging a card on the tier kanban works: write() turns
+    # such a change into a manual tier override.
     fan_tier_id = fields.Many2one(
         comodel_name="fan.tier",
-        readonly=True,
         index=True,
         group_expand="_read_group_fan_tier_ids",
     )
     fan_tier_level = fields.Integer(related="fan_tier_id.level", string="Tier Level")
+    fan_tier_override_id = fields.Many2one(
+        comodel_name="fan.tier",
+        string="Manual Tier",
+        readonly=True,
+        help="Tier set by hand; it replaces the computed tier until it expires.",
+    )
+    fan_tier_override_reason = fields.Char(string="Manual Tier Reason", readonly=True)
+    fan_tier_override_until = fields.Date(
+        string="Manual Tier Until",
+        readonly=True,
+        help="Last day the manual tier applies. Empty means until it is cleared.",
+    )
+    fan_tier_history_ids = fields.One2many(
+        comodel_name="fan.tier.history", inverse_name="partner_id", string="Tier History"
+    )
     fan_last_interaction_date = fields.Datetime(string="Last Interaction", readonly=True)
 
     # ------------------------------------------------------------
@@ -113,8 +131,44 @@ class ResPartner(models.Model):
         return tiers.search([])
 
     # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        if "fan_tier_id" not in vals:
+            return super().write(vals)
+        # The tier is computed; a user who moves a card to another tier on the
+        # kanban board sets a manual override, with the move as its reason.
+        vals = dict(vals)
+        tier = self.env["fan.tier"].browse(vals.pop("fan_tier_id"))
+        reason = self.env.context.get("fan_tier_override_reason") or self.env._(
+            "Moved to %(tier)s on the fan board by %(user)s",
+            tier=tier.name,
+            user=self.env.user.name,
+        )
+        vals.update(
+            fan_tier_override_id=tier.id,
+            fan_tier_override_reason=reason if tier else False,
+            fan_tier_override_until=self.env.context.get("fan_tier_override_until", False),
+        )
+        result = super().write(vals)
+        self._fan_recompute_scores()
+        return result
+
+    # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
+
+    def action_fan_tier_override(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "freelancer_crm.fan_tier_override_action"
+        )
+        action["context"] = {"default_partner_ids": self.ids}
+        return action
+
+    def action_fan_tier_override_clear(self):
+        self.write({"fan_tier_id": False})
+        return True
 
     def action_view_fan_interactions(self):
         self.ensure_one()
@@ -139,6 +193,175 @@ class ResPartner(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def action_fan_export_data(self):
+        """Download everything kept about the selected people as one JSON file."""
+        self._fan_check_privacy_access()
+        data = [partner._fan_personal_data() for partner in self]
+        content = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"personal-data-{'-'.join(map(str, self.ids))}.json",
+                    "raw": content.encode(),
+                    "mimetype": "application/json",
+                    "res_model": "fan.privacy.log",
+                }
+            )
+        )
+        logs = (
+            self.env["fan.privacy.log"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "request_type": "export",
+                        "partner_id": partner.id,
+                        "partner_ref": str(partner.id),
+                        "attachment_id": attachment.id,
+                    }
+                    for partner in self
+                ]
+            )
+        )
+        attachment.res_id = logs[:1].id
+        _logger.info("Personal data of partners %s exported by user %s", self.ids, self.env.uid)
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
+
+    def action_fan_erase(self):
+        """Erase the selected people: anonymise them and suppress their keys."""
+        self._fan_check_privacy_access()
+        for partner in self:
+            partner._fan_erase()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("Personal data of %(count)s people erased.", count=len(self)),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # ------------------------------------------------------------
+    # PERSONAL DATA (PIPL)
+    # ------------------------------------------------------------
+
+    def _fan_check_privacy_access(self):
+        if not self.env.user.has_group("freelancer_crm.group_fan_manager"):
+            raise AccessError(self.env._("Only fan managers can export or erase personal data."))
+
+    def _fan_personal_data(self):
+        self.ensure_one()
+        partner = self.sudo()
+        return {
+            "profile": {
+                "id": partner.id,
+                "name": partner.name,
+                "email": partner.email,
+                "phone": partner.phone,
+                "street": partner.street,
+                "city": partner.city,
+                "country": partner.country_id.name,
+                "tags": partner.category_id.mapped("name"),
+                "fan_source": partner.fan_source,
+                "fan_tier": partner.fan_tier_id.name,
+                "fan_score": partner.fan_score,
+                "created": partner.create_date,
+            },
+            "identities": [
+                {
+                    "channel": i.channel,
+                    "value": i.value,
+                    "account": i.account_key,
+                    "source": i.source,
+                }
+                for i in partner.with_context(active_test=False).fan_identity_ids
+            ],
+            "consents": [
+                {
+                    "date": c.date,
+                    "channel": c.channel,
+                    "action": c.action,
+                    "source": c.source,
+                    "address": c.address,
+                    "ip_address": c.ip_address,
+                    "user_agent": c.user_agent,
+                    "proof": c.proof,
+                }
+                for c in partner.fan_consent_ids
+            ],
+            "interactions": [
+                {
+                    "date": i.date,
+                    "type": i.interaction_type,
+                    "channel": i.channel,
+                    "summary": i.name,
+                    "amount": i.amount,
+                }
+                for i in partner.fan_interaction_ids
+            ],
+            "tier_history": [
+                {"date": h.date, "tier": h.tier_id.name, "previous": h.previous_tier_id.name}
+                for h in partner.fan_tier_history_ids
+            ],
+        }
+
+    def _fan_erase(self):
+        self.ensure_one()
+        partner = self.sudo()
+        Suppression = self.env["fan.suppression"]
+        Suppression._suppress("email", partner.email_normalized)
+        Suppression._suppress("mobile", partner.fan_mobile)
+        identities = partner.with_context(active_test=False).fan_identity_ids
+        for identity in identities:
+            Suppression._suppress("identity", f"{identity.channel}:{identity.value}")
+        for channel in ("email", "sms", "wechat"):
+            if partner[f"consent_{channel}"] in ("granted", "pending"):
+                partner._fan_record_consent(channel, "withdraw", "erasure")
+        partner.fan_consent_ids.with_context(fan_consent_erasure=True).write(
+            {"address": False, "ip_address": False, "user_agent": False, "proof": False}
+        )
+        identities.unlink()
+        partner.fan_interaction_ids.write({"name": False})
+        self.env["mail.message"].sudo().search(
+            [("model", "=", "res.partner"), ("res_id", "=", partner.id)]
+        ).unlink()
+        partner.write(
+            {
+                "name": self.env._("Erased fan #%(id)s", id=partner.id),
+                "email": False,
+                "phone": False,
+                "street": False,
+                "street2": False,
+                "city": False,
+                "zip": False,
+                "website": False,
+                "comment": False,
+                "function": False,
+                "vat": False,
+                "image_1920": False,
+                "category_id": [fields.Command.clear()],
+                "active": False,
+            }
+        )
+        self.env["fan.privacy.log"].sudo().create(
+            {"request_type": "erase", "partner_id": partner.id, "partner_ref": str(partner.id)}
+        )
+        _logger.info("Personal data of partner %s erased by user %s", partner.id, self.env.uid)
+
+    @api.model
+    def _fan_is_suppressed(self, email=None, mobile=None):
+        Suppression = self.env["fan.suppression"]
+        return Suppression._is_suppressed("email", email) or Suppression._is_suppressed(
+            "mobile", mobile
+        )
 
     # ------------------------------------------------------------
     # IDENTITIES AND CONSENT
@@ -264,13 +487,22 @@ class ResPartner(models.Model):
         self.env["fan.interaction"].flush_model()
         self.env["fan.score.rule"].flush_model()
         self.env["fan.tier"].flush_model()
-        self.flush_model(["is_fan"])
+        self.flush_model()
         params = self._fan_score_parameters()
         now = fields.Datetime.now()
         where = "p.is_fan" if full else "p.id = ANY(%(ids)s)"
+        # Grouping by the primary key lets the query read the partner's other
+        # columns. The tier is the override while it runs, else dormant after
+        # the inactivity cutoff, else the highest tier whose threshold the
+        # score reaches; every change lands in fan_tier_history.
         query = f"""
             WITH scores AS (
                 SELECT p.id AS partner_id,
+                       p.fan_tier_id AS old_tier_id,
+                       CASE WHEN p.fan_tier_override_id IS NOT NULL
+                             AND (p.fan_tier_override_until IS NULL
+                                  OR p.fan_tier_override_until >= %(today)s)
+                            THEN p.fan_tier_override_id END AS override_id,
                        COALESCE(SUM(
                            (COALESCE(r.weight, 0) + COALESCE(i.amount, 0) * %(money_weight)s)
                            * power(0.5, GREATEST(EXTRACT(EPOCH FROM (%(now)s - i.date)), 0)
@@ -285,37 +517,74 @@ class ResPartner(models.Model):
             ),
             dormant AS (
                 SELECT id FROM fan_tier WHERE is_dormant IS TRUE ORDER BY level LIMIT 1
+            ),
+            ranked AS (
+                SELECT s.*,
+                       COALESCE(s.override_id, CASE
+                           WHEN s.last_date < %(dormant_cutoff)s
+                                AND (SELECT id FROM dormant) IS NOT NULL
+                               THEN (SELECT id FROM dormant)
+                           ELSE (SELECT t.id FROM fan_tier t
+                                  WHERE t.is_dormant IS NOT TRUE AND t.min_score <= s.score
+                               ORDER BY t.min_score DESC, t.level DESC LIMIT 1)
+                       END) AS new_tier_id
+                  FROM scores s
+            ),
+            updated AS (
+                UPDATE res_partner p
+                   SET fan_score = round(r.score::numeric, 2),
+                       fan_last_interaction_date = r.last_date,
+                       fan_tier_id = r.new_tier_id
+                  FROM ranked r
+                 WHERE p.id = r.partner_id
+             RETURNING p.id, r.old_tier_id, r.new_tier_id, r.override_id
             )
-            UPDATE res_partner p
-               SET fan_score = round(s.score::numeric, 2),
-                   fan_last_interaction_date = s.last_date,
-                   fan_tier_id = CASE
-                       WHEN s.last_date < %(dormant_cutoff)s
-                            AND (SELECT id FROM dormant) IS NOT NULL
-                           THEN (SELECT id FROM dormant)
-                       ELSE (SELECT t.id FROM fan_tier t
-                              WHERE t.is_dormant IS NOT TRUE AND t.min_score <= s.score
-                           ORDER BY t.min_score DESC, t.level DESC LIMIT 1)
-                   END
-              FROM scores s
-             WHERE p.id = s.partner_id
+            INSERT INTO fan_tier_history
+                   (partner_id, tier_id, previous_tier_id, date, is_override,
+                    create_uid, write_uid, create_date, write_date)
+            SELECT u.id, u.new_tier_id, u.old_tier_id, %(now)s, u.override_id IS NOT NULL,
+                   %(uid)s, %(uid)s, %(now)s, %(now)s
+              FROM updated u
+             WHERE u.new_tier_id IS DISTINCT FROM u.old_tier_id
         """
         self.env.cr.execute(
             query,
             {
                 "ids": self.ids,
                 "now": now,
+                "today": fields.Date.context_today(self),
+                "uid": self.env.uid,
                 "half_life": params["half_life"],
                 "money_weight": params["money_weight"],
                 "dormant_cutoff": fields.Datetime.subtract(now, days=params["dormant_days"]),
             },
         )
-        _logger.info("Fan scores recomputed for %s partners", self.env.cr.rowcount)
+        _logger.info(
+            "Fan scores recomputed (%s), %s tier changes",
+            "all fans" if full else f"{len(self)} partners",
+            self.env.cr.rowcount,
+        )
         self.invalidate_model(["fan_score", "fan_tier_id", "fan_last_interaction_date"])
+        self.env["fan.tier.history"].invalidate_model()
 
     @api.model
     def _cron_fan_recompute_all(self):
+        """Clear expired tier overrides, recompute every fan, snapshot the tiers."""
+        expired = self.search(
+            [
+                ("fan_tier_override_id", "!=", False),
+                ("fan_tier_override_until", "<", fields.Date.context_today(self)),
+            ]
+        )
+        expired.write(
+            {
+                "fan_tier_override_id": False,
+                "fan_tier_override_reason": False,
+                "fan_tier_override_until": False,
+            }
+        )
         self.browse().with_context(fan_recompute_all=True)._fan_recompute_scores()
+        self.env["fan.tier.snapshot"]._take_snapshot()
 
     @api.model
     def _fan_prepare_vals(self, name=None, email=None, phone=None, **extra):

@@ -1,1 +1,10 @@
-from . import test_consent, test_identity, test_import, test_normalize, test_score, test_segment
+from . import test_consent
+from . import test_dashboard
+from . import test_identity
+from . import test_import
+from . import test_merge
+from . import test_normalize
+from . import test_privacy
+from . import test_score
+from . import test_segment
+from . import test_tier_override

@@ -1,2 +1,4 @@
-from .normalize import mask_phone, normalize_email, normalize_phone
+from .normalize import mask_phone
+from .normalize import normalize_email
+from .normalize import normalize_phone
 from .tabular import read_table

@@ -1,0 +1,1 @@
+from . import fan_audience_report
