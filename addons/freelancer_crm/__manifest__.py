@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "author": "Freelancer Suite Developers",
     "website": "https://github.com/freelancer-suite/freelancer-suite",
-    "depends": ["contacts", "mail", "phone_validation"],
+    "depends": ["contacts", "mail", "phone_validation", "web_tour"],
     "external_dependencies": {"python": ["phonenumbers", "openpyxl"]},
     "data": [
         "security/freelancer_crm_groups.xml",
@@ -38,6 +38,9 @@
         "demo/fan_segment_demo.xml",
         "demo/fan_recompute_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["freelancer_crm/static/tests/tours/**/*"],
+    },
     "application": True,
     "installable": True,
 }

@@ -8,3 +8,4 @@ from . import test_privacy
 from . import test_score
 from . import test_segment
 from . import test_tier_override
+from . import test_tours
