@@ -1,0 +1,202 @@
+import logging
+import urllib.parse
+
+from werkzeug.exceptions import NotFound, Unauthorized
+
+from odoo import http, tools
+from odoo.http import request
+
+from odoo.addons.mass_mailing.controllers.main import MassMailController
+
+_logger = logging.getLogger(__name__)
+
+PREFERENCE_CHANNELS = ("email", "sms", "wechat")
+
+
+class FanMassMailController(MassMailController):
+    # TODO: the SMS opt-out page of mass_mailing_sms blocklists the number but
+    # records no SMS consent withdrawal; hook SmsController.blacklist_number.
+    # ------------------------------------------------------------
+    # UNSUBSCRIBE
+    # ------------------------------------------------------------
+
+    @http.route()
+    def mailing_unsubscribe(self, mailing_id, document_id=None, email=None, hash_token=None, **kw):
+        """Unsubscribe on POST only; a GET shows the confirmation page.
+
+        Link scanners and mail previews follow links with GET, so a GET must
+        not opt anyone out (RFC 8058). The one-click route calls this method
+        during its POST request.
+        """
+        if request.httprequest.method != "POST":
+            return self.mailing_confirm_unsubscribe(
+                mailing_id, document_id=document_id, email=email, hash_token=hash_token
+            )
+        return super().mailing_unsubscribe(
+            mailing_id, document_id=document_id, email=email, hash_token=hash_token
+        )
+
+    @http.route()
+    def mailing_confirm_unsubscribe_post(self, mailing_id, document_id=None, email=None,
+                                         hash_token=None):
+        response = super().mailing_confirm_unsubscribe_post(
+            mailing_id, document_id=document_id, email=email, hash_token=hash_token
+        )
+        # Point "Manage Subscriptions" to the fan preference page: the stock
+        # link now leads back to the confirmation page.
+        if hasattr(response, "qcontext") and hash_token:
+            response.qcontext["settings_url"] = self._fan_preference_url(
+                mailing_id, document_id, email, hash_token
+            )
+        return response
+
+    def _mailing_unsubscribe_from_document(self, mailing, document_id, email, hash_token):
+        response = super()._mailing_unsubscribe_from_document(
+            mailing, document_id, email, hash_token
+        )
+        self._fan_withdraw_email_consent(mailing, document_id, email)
+        return response
+
+    def _mailing_unsubscribe_from_list(self, mailing, document_id, email, hash_token):
+        response = super()._mailing_unsubscribe_from_list(mailing, document_id, email, hash_token)
+        self._fan_withdraw_email_consent(mailing, document_id, email)
+        return response
+
+    @http.route()
+    def mail_blocklist_add(self, mailing_id=None, document_id=None, email=None, hash_token=None):
+        result = super().mail_blocklist_add(
+            mailing_id=mailing_id, document_id=document_id, email=email, hash_token=hash_token
+        )
+        if result is True:
+            email_found, _token = self._fetch_user_information(email, hash_token)
+            mailing_sudo = request.env["mailing.mailing"].sudo().browse(mailing_id or [])
+            self._fan_withdraw_email_consent(mailing_sudo, document_id, email_found)
+        return result
+
+    # ------------------------------------------------------------
+    # FAN PREFERENCE PAGE
+    # ------------------------------------------------------------
+
+    @http.route(
+        "/mailing/<int:mailing_id>/fan_preferences",
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        website=True,
+        sitemap=False,
+    )
+    def fan_preferences(self, mailing_id, document_id=None, email=None, hash_token=None, **post):
+        """Let a fan switch email, SMS and WeChat marketing on or off.
+
+        Access is signed by the mailing's recipient token. A GET only shows
+        the current state. A POST (with CSRF token) records the changes in the
+        consent ledger.
+        """
+        try:
+            mailing_sudo = self._check_mailing_email_token(
+                mailing_id, document_id, email, hash_token, required_mailing_id=True
+            )
+        except NotFound as e:
+            raise Unauthorized() from e
+        partners = self._fan_find_partners(mailing_sudo, document_id, email)
+        if not partners:
+            raise NotFound()
+        partner = partners[0]
+        saved = False
+        if request.httprequest.method == "POST":
+            wanted = {
+                channel: bool(post.get(f"consent_{channel}")) for channel in PREFERENCE_CHANNELS
+            }
+            self._fan_apply_preferences(mailing_sudo, partners, email, wanted)
+            saved = True
+            partner.invalidate_recordset(["consent_email", "consent_sms", "consent_wechat"])
+        lang = partner.lang or "zh_CN"
+        if request.env["res.lang"]._get_data(code=lang):
+            request.update_context(lang=lang)
+        return request.render(
+            "freelancer_mass_mail.page_fan_preferences",
+            {
+                "mailing_id": mailing_id,
+                "document_id": document_id,
+                "email": email,
+                "hash_token": hash_token,
+                "partner": partner,
+                "saved": saved,
+                "has_mobile": bool(partner.fan_mobile),
+                "has_wechat": bool(
+                    partner.fan_identity_ids.filtered(lambda i: i.channel == "wechat_openid")
+                ),
+            },
+        )
+
+    def _fan_preference_url(self, mailing_id, document_id, email, hash_token):
+        params = urllib.parse.urlencode(
+            {"document_id": document_id, "email": email, "hash_token": hash_token}
+        )
+        return f"/mailing/{int(mailing_id)}/fan_preferences?{params}"
+
+    def _fan_apply_preferences(self, mailing_sudo, partners, email, wanted):
+        for channel, want in wanted.items():
+            current = partners[0][f"consent_{channel}"]
+            if want and current != "granted":
+                self._fan_record(partners, channel, "grant", "preference_page", mailing_sudo, email)
+                if channel == "email":
+                    request.env["mail.blacklist"].sudo()._remove(
+                        email, message=request.env._("Consent granted on the preference page")
+                    )
+            elif not want and current in ("granted", "pending"):
+                self._fan_record(
+                    partners, channel, "withdraw", "preference_page", mailing_sudo, email
+                )
+                if channel == "email":
+                    request.env["mail.blacklist"].sudo()._add(
+                        email, message=request.env._("Consent withdrawn on the preference page")
+                    )
+
+    # ------------------------------------------------------------
+    # TOOLS
+    # ------------------------------------------------------------
+
+    def _fan_find_partners(self, mailing, document_id, email):
+        """Return the mailed contact and the fans who share its email address."""
+        Partner = request.env["res.partner"].sudo()
+        partners = Partner.browse()
+        if mailing and mailing.mailing_model_real == "res.partner" and document_id:
+            try:
+                partners = Partner.browse(int(document_id)).exists()
+            except (TypeError, ValueError):
+                partners = Partner.browse()
+        email_normalized = tools.email_normalize(email or "")
+        if email_normalized:
+            partners |= Partner.search(
+                [("email_normalized", "=", email_normalized), ("is_fan", "=", True)]
+            )
+        return partners
+
+    def _fan_record(self, partners, channel, action, source, mailing, email):
+        httprequest = request.httprequest
+        address = email if channel == "email" else (
+            partners[0].fan_mobile if channel == "sms" else False
+        )
+        partners._fan_record_consent(
+            channel,
+            action,
+            source,
+            address=address or False,
+            ip_address=httprequest.remote_addr,
+            user_agent=(httprequest.headers.get("User-Agent") or "")[:512],
+            proof=f"{httprequest.method} {httprequest.path}",
+            res_model="mailing.mailing" if mailing else False,
+            res_id=mailing.id if mailing else False,
+        )
+
+    def _fan_withdraw_email_consent(self, mailing, document_id, email):
+        """Record an email consent withdrawal (unsubscribe link) for the fans concerned.
+
+        Fans whose email consent is already withdrawn get no new entry, so
+        repeated one-click POSTs from mail clients do not flood the ledger.
+        """
+        partners = self._fan_find_partners(mailing, document_id, email)
+        partners = partners.filtered(lambda p: p.consent_email != "withdrawn")
+        if partners:
+            self._fan_record(partners, "email", "withdraw", "unsubscribe_link", mailing, email)

@@ -1,0 +1,11 @@
+from .checklist import (
+    count_links,
+    find_images_without_alt,
+    find_spam_words,
+    has_unsubscribe_link,
+    html_size_bytes,
+    is_image_only,
+)
+from .dsn import classify_bounce, extract_dsn_status
+from .sms import compose_fan_sms, sms_part_count
+from .sms_window import in_sending_window, next_window_start

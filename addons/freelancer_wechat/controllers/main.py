@@ -1,0 +1,157 @@
+import logging
+import time
+from xml.parsers.expat import ExpatError
+
+from wechatpy import parse_message
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from odoo.http import Controller, request, route
+
+from ..tools import (
+    MAX_BODY_BYTES,
+    CallbackError,
+    check_timestamp,
+    decode_body,
+    escape_cdata,
+)
+
+_logger = logging.getLogger(__name__)
+
+
+class WechatCallbackController(Controller):
+    """Server URL of a WeChat Official Account: URL check (GET) and pushes (POST)."""
+
+    @route(
+        "/wechat/callback/<int:account_id>",
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        csrf=False,
+        save_session=False,
+        max_content_length=MAX_BODY_BYTES,
+    )
+    def wechat_callback(self, account_id, **params):
+        account = self._get_account(account_id)
+        if not account:
+            return request.make_response("not found", status=404, headers=_TEXT)
+        try:
+            if request.httprequest.method == "GET":
+                return self._verify_url(account, params)
+            return self._receive(account, params)
+        except CallbackError as error:
+            _logger.warning(
+                "WeChat callback for account %s rejected (HTTP %s): %s",
+                account.id,
+                error.status,
+                error.reason,
+            )
+            return request.make_response(error.reason, status=error.status, headers=_TEXT)
+
+    def _get_account(self, account_id):
+        # sudo: the caller is WeChat, as the public user, and must not read accounts.
+        # The record only serves to check the signature; it is never returned.
+        return request.env["wechat.account"].sudo().browse(account_id).exists()
+
+    def _verify_url(self, account, params):
+        """Return ``echostr`` when the URL check is signed with the account's token.
+
+        WeChat signs the URL check with the token alone, in every message mode,
+        so the plain ``signature`` is checked even for a safe-mode account.
+        """
+        self._check_signature(account, params)
+        check_timestamp(params.get("timestamp"))
+        return request.make_response(params.get("echostr") or "", headers=_TEXT)
+
+    def _receive(self, account, params):
+        data = self._read_body()
+        encrypted = params.get("encrypt_type") == "aes"
+        if account.message_mode == "safe" and not encrypted:
+            raise CallbackError(403, "safe mode requires an encrypted message")
+        if encrypted and not account.encoding_aes_key:
+            raise CallbackError(400, "encrypted message but no EncodingAESKey configured")
+
+        text = decode_body(data)
+        if encrypted:
+            xml = self._decrypt(account, text, params)
+        else:
+            self._check_signature(account, params)
+            xml = text
+        check_timestamp(params.get("timestamp"))
+        # The decrypted XML is checked like a plain body: the signature only proves
+        # that it was made with the token, not that it is well formed.
+        xml = decode_body(xml.encode("utf-8"))
+        message = self._parse(xml)
+
+        reply_text = self._process(account, message, xml)
+        if not reply_text:
+            # A "success" body stops WeChat retries and shows the follower nothing.
+            return request.make_response("success", headers=_TEXT)
+        reply = TextReply(message=message, content=escape_cdata(reply_text)).render()
+        if encrypted:
+            reply = account._get_crypto().encrypt_message(
+                reply, params.get("nonce") or "", str(int(time.time()))
+            )
+        return request.make_response(reply, headers=_XML)
+
+    def _read_body(self):
+        httprequest = request.httprequest
+        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
+            raise CallbackError(413, "body too large")
+        try:
+            return httprequest.get_data()
+        except RequestEntityTooLarge:
+            raise CallbackError(413, "body too large") from None
+
+    def _check_signature(self, account, params):
+        if not account.token:
+            raise CallbackError(403, "no token configured")
+        try:
+            check_signature(
+                account.token,
+                params.get("signature") or "",
+                params.get("timestamp") or "",
+                params.get("nonce") or "",
+            )
+        except InvalidSignatureException:
+            raise CallbackError(403, "invalid signature") from None
+
+    def _decrypt(self, account, text, params):
+        crypto = account._get_crypto()
+        try:
+            return crypto.decrypt_message(
+                text,
+                params.get("msg_signature") or "",
+                params.get("timestamp") or "",
+                params.get("nonce") or "",
+            )
+        except InvalidSignatureException:
+            raise CallbackError(403, "invalid msg_signature") from None
+        except InvalidAppIdException:
+            raise CallbackError(403, "message encrypted for another AppID") from None
+        except (ExpatError, KeyError, TypeError, ValueError, IndexError, UnicodeError):
+            # Bad XML envelope, missing Encrypt node, bad base64 or padding.
+            raise CallbackError(400, "invalid encrypted message") from None
+
+    def _parse(self, xml):
+        try:
+            message = parse_message(xml)
+            # Reading ``time`` converts CreateTime, so a non-numeric value fails here.
+            complete = message is not None and isinstance(message.source, str) and message.time
+        except (ExpatError, KeyError, TypeError, ValueError):
+            raise CallbackError(400, "malformed XML") from None
+        if not complete:
+            raise CallbackError(400, "FromUserName or CreateTime missing")
+        return message
+
+    def _process(self, account, message, xml):
+        # sudo: the public user may not touch fans, consents or the message log.
+        # This is safe because the request has passed the signature check, so the
+        # message comes from WeChat, and only the records it names are written.
+        return account.sudo()._wechat_handle_message(message, xml)
+
+
+_TEXT = [("Content-Type", "text/plain; charset=utf-8")]
+_XML = [("Content-Type", "application/xml; charset=utf-8")]

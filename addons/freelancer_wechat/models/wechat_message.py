@@ -1,0 +1,155 @@
+import logging
+from datetime import UTC, datetime
+
+import psycopg2
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+
+class WechatMessage(models.Model):
+    _name = "wechat.message"
+    _description = "WeChat Message"
+    _order = "create_time desc, id desc"
+
+    account_id = fields.Many2one(
+        comodel_name="wechat.account",
+        string="Official Account",
+        required=True,
+        ondelete="cascade",
+        index=True,
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner", string="Fan", ondelete="set null", index="btree_not_null"
+    )
+    openid = fields.Char(string="OpenID", index=True, help="The follower's OpenID.")
+    unionid = fields.Char(string="UnionID")
+    direction = fields.Selection([("in", "Received"), ("out", "Sent")], required=True, default="in")
+    msg_type = fields.Char(
+        string="Message Type", help="MsgType sent by WeChat: text, image, voice, event..."
+    )
+    event = fields.Char(help="Event type for event pushes: subscribe, unsubscribe, scan, click...")
+    event_key = fields.Char(
+        help="EventKey of the event: the menu key, the link opened or the QR code scene."
+    )
+    content = fields.Text()
+    msg_id = fields.Char(string="MsgId", help="Message ID given by WeChat; events have none.")
+    create_time = fields.Datetime(
+        string="WeChat Time", index=True, help="CreateTime of the message, as sent by WeChat."
+    )
+    # TODO: no retention period yet, so raw XML and message text stay until the
+    # account is deleted (WeChat's own message log keeps 5 days).
+    raw_xml = fields.Text(
+        string="Raw XML", groups="base.group_system", help="The decrypted XML, as received."
+    )
+    dedup_key = fields.Char(
+        string="Deduplication Key",
+        readonly=True,
+        copy=False,
+        help="MsgId, or OpenID, CreateTime and event for events: a WeChat retry of the "
+        "same message has the same key and is processed once.",
+    )
+    reply_rule_id = fields.Many2one(
+        comodel_name="wechat.reply.rule", string="Keyword Reply", ondelete="set null"
+    )
+    reply_message_id = fields.Many2one(
+        comodel_name="wechat.message", string="Reply", ondelete="set null"
+    )
+
+    _dedup_key_unique = models.Constraint(
+        "UNIQUE(account_id, dedup_key)",
+        "This WeChat message has already been received.",
+    )
+
+    @api.depends("msg_type", "event", "event_key", "content")
+    def _compute_display_name(self):
+        for message in self:
+            if message.event:
+                message.display_name = f"[{message.event}] {message.event_key or ''}".strip()
+            else:
+                message.display_name = (message.content or f"[{message.msg_type}]")[:60]
+
+    @api.model
+    def _dedup_key_from(self, message, openid, timestamp):
+        if message.id:
+            return f"msg:{message.id}"
+        return f"event:{openid}:{timestamp}:{getattr(message, 'event', '')}"
+
+    @api.model
+    def _log_incoming(self, account, message, raw_xml):
+        """Store a received message and return ``(record, is_duplicate)``.
+
+        A WeChat retry has the same dedup key as the first delivery. It is
+        found by search, or, when both deliveries run at the same time, by the
+        unique constraint; either way the first record is returned.
+        """
+        # wechatpy keeps the parsed XML in ``_data``; the UnionID and the original
+        # MsgType of unknown messages are only there.
+        data = message._data
+        openid = message.source or ""
+        timestamp = int(data.get("CreateTime") or 0)
+        dedup_key = self._dedup_key_from(message, openid, timestamp)
+        existing = self.search(
+            [("account_id", "=", account.id), ("dedup_key", "=", dedup_key)], limit=1
+        )
+        if existing:
+            _logger.info(
+                "WeChat message %s for account %s already received, not processed again",
+                existing.id,
+                account.id,
+            )
+            return existing, True
+
+        event = getattr(message, "event", "") or ""
+        event_key = data.get("EventKey") or ""
+        vals = {
+            "account_id": account.id,
+            "openid": openid,
+            "unionid": data.get("UnionId") or False,
+            "direction": "in",
+            "msg_type": (data.get("MsgType") or message.type or "").lower(),
+            "event": event,
+            "event_key": event_key if isinstance(event_key, str) else False,
+            "content": self._content_from(message),
+            "msg_id": str(message.id) if message.id else False,
+            "create_time": datetime.fromtimestamp(timestamp, tz=UTC).replace(tzinfo=None),
+            "raw_xml": raw_xml,
+            "dedup_key": dedup_key,
+        }
+        try:
+            with self.env.cr.savepoint():
+                return self.create(vals), False
+        except psycopg2.errors.UniqueViolation:
+            # NOTE: the first delivery committed in the meantime, and its reply is not
+            # visible in this transaction, so the retry is answered with "success".
+            _logger.info("WeChat message for account %s received twice at once", account.id)
+            return self.browse(), True
+
+    @api.model
+    def _content_from(self, message):
+        """Return the text worth showing in the log for ``message``, or False."""
+        fields_by_type = {
+            "text": "content",
+            "voice": "recognition",
+            "link": "url",
+            "location": "label",
+        }
+        value = getattr(message, fields_by_type.get(message.type, ""), False)
+        # xmltodict returns a dict for a node with children; only plain text is kept.
+        return value if isinstance(value, str) and value else False
+
+    @api.model
+    def _log_reply(self, incoming, text):
+        return self.create(
+            {
+                "account_id": incoming.account_id.id,
+                "partner_id": incoming.partner_id.id,
+                "openid": incoming.openid,
+                "direction": "out",
+                "msg_type": "text",
+                "content": text,
+                "create_time": fields.Datetime.now(),
+                "reply_rule_id": incoming.reply_rule_id.id,
+            }
+        )
