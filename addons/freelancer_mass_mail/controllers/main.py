@@ -21,7 +21,9 @@ class FanMassMailController(MassMailController):
     # ------------------------------------------------------------
 
     @http.route()
-    def mailing_unsubscribe(self, mailing_id, document_id=None, email=None, hash_token=None, **kw):
+    def mailing_unsubscribe(
+        self, mailing_id, document_id=None, email=None, hash_token=None, **_post
+    ):
         """Unsubscribe on POST only; a GET shows the confirmation page.
 
         Link scanners and mail previews follow links with GET, so a GET must
@@ -37,8 +39,9 @@ class FanMassMailController(MassMailController):
         )
 
     @http.route()
-    def mailing_confirm_unsubscribe_post(self, mailing_id, document_id=None, email=None,
-                                         hash_token=None):
+    def mailing_confirm_unsubscribe_post(
+        self, mailing_id, document_id=None, email=None, hash_token=None
+    ):
         response = super().mailing_confirm_unsubscribe_post(
             mailing_id, document_id=document_id, email=email, hash_token=hash_token
         )
@@ -175,8 +178,8 @@ class FanMassMailController(MassMailController):
 
     def _fan_record(self, partners, channel, action, source, mailing, email):
         httprequest = request.httprequest
-        address = email if channel == "email" else (
-            partners[0].fan_mobile if channel == "sms" else False
+        address = (
+            email if channel == "email" else (partners[0].fan_mobile if channel == "sms" else False)
         )
         partners._fan_record_consent(
             channel,
