@@ -1,6 +1,7 @@
 from . import fan_consent
 from . import fan_identity
 from . import fan_import
+from . import fan_import_line
 from . import fan_interaction
 from . import fan_score_rule
 from . import fan_segment

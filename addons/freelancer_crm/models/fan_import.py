@@ -11,6 +11,9 @@ _logger = logging.getLogger(__name__)
 
 # Column titles seen in contact lists exported from WeChat tools, Excel and
 # email services, lowercased; the first matching column wins.
+# Row data kept on a result line that waits for review.
+REVIEW_FIELDS = ("name", "email", "phone", "city", "weibo", "tags")
+
 HEADER_ALIASES = {
     "name": ("name", "姓名", "名字", "昵称", "nickname", "full name", "联系人"),
     "email": ("email", "e-mail", "邮箱", "电子邮件", "邮件", "email address", "邮箱地址"),
@@ -131,6 +134,20 @@ class FanImport(models.Model):
             self.error_count,
         )
 
+    def _get_file_attachment(self):
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("res_field", "=", "file"),
+                ],
+                limit=1,
+            )
+        )
+
     def _read_file(self):
         data = base64.b64decode(self.file or b"")
         try:
@@ -242,28 +259,39 @@ class FanImport(models.Model):
 
     def _import_record(self, record, attachment):
         Partner = self.env["res.partner"]
-        if Partner._fan_is_suppressed(email=record["email"], mobile=record["phone"]):
-            return {
-                "row": record["row"],
-                "status": "error",
-                "value": record["email"] or record["phone"],
-                "message": self.env._("Erased at this person's request; not imported."),
-            }
-        identities = {"email": record["email"], "mobile": record["phone"], "weibo": record["weibo"]}
-        identities = {channel: value for channel, value in identities.items() if value}
-        matches = Partner._fan_find(identities)
         line = {"row": record["row"], "value": record["email"] or record["phone"]}
+        if Partner._fan_is_suppressed(email=record["email"], mobile=record["phone"]):
+            return dict(
+                line,
+                status="error",
+                message=self.env._("Erased at this person's request; not imported."),
+            )
+        matches = Partner._fan_find(self._record_identities(record))
         if len(matches) > 1:
+            # Kept with the row data, so that someone can decide on the review list.
             return dict(
                 line,
                 status="review",
+                candidate_partner_ids=[fields.Command.set(matches.ids)],
                 message=self.env._(
                     "Matches several existing contacts (%(names)s); not merged.",
                     names=", ".join(matches.mapped("display_name")),
                 ),
+                **{field: record[field] or False for field in REVIEW_FIELDS},
             )
-        if matches:
-            partner = matches
+        return dict(line, **self._apply_record(record, matches, attachment))
+
+    def _record_identities(self, record):
+        identities = {"email": record["email"], "mobile": record["phone"], "weibo": record["weibo"]}
+        return {channel: value for channel, value in identities.items() if value}
+
+    def _apply_record(self, record, partner, attachment):
+        """Create the contact or complete ``partner``, then record identities and consent.
+
+        Returns the result line values: status, partner_id and message.
+        """
+        Partner = self.env["res.partner"]
+        if partner:
             updates = {
                 field: value
                 for field, value in (
@@ -293,12 +321,10 @@ class FanImport(models.Model):
             partner.category_id = [
                 fields.Command.link(tag.id) for tag in self._get_tags(record["tags"])
             ]
-        partner._fan_add_identities(identities, source="import")
+        partner._fan_add_identities(self._record_identities(record), source="import")
         kept = self._record_import_consent(partner, record, attachment)
-        message = record["warning"]
-        if kept:
-            message = "; ".join(filter(None, [message, kept]))
-        return dict(line, status=status, partner_id=partner.id, message=message)
+        message = "; ".join(filter(None, [record.get("warning"), kept]))
+        return {"status": status, "partner_id": partner.id, "message": message}
 
     def _record_import_consent(self, partner, record, attachment):
         """Record consent for the channels the row gives; never override an opt-out."""
@@ -334,27 +360,3 @@ class FanImport(models.Model):
             tag = Tag.search([("name", "=", name)], limit=1) or Tag.create({"name": name})
             tags |= tag
         return tags
-
-
-class FanImportLine(models.Model):
-    _name = "fan.import.line"
-    _description = "Fan Import Result"
-    _order = "import_id, row"
-
-    import_id = fields.Many2one(
-        comodel_name="fan.import", required=True, ondelete="cascade", index=True
-    )
-    row = fields.Integer()
-    status = fields.Selection(
-        [
-            ("created", "Created"),
-            ("updated", "Matched Existing"),
-            ("duplicate", "Duplicate in File"),
-            ("review", "To Review"),
-            ("error", "Error"),
-        ],
-        required=True,
-    )
-    value = fields.Char(string="Email or Mobile")
-    partner_id = fields.Many2one(comodel_name="res.partner", ondelete="set null")
-    message = fields.Char()

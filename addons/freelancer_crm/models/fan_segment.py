@@ -32,6 +32,20 @@ class FanSegment(models.Model):
         string="Interacted in Last (Days)",
         help="Keep fans with at least one interaction in this many days. 0 means any time.",
     )
+    opened_days = fields.Integer(
+        string="Opened an Email in Last (Days)",
+        help="Keep fans who opened an email in this many days. 0 means no condition.",
+    )
+    clicked_days = fields.Integer(
+        string="Clicked a Link in Last (Days)",
+        help="Keep fans who clicked a link in an email in this many days. 0 means no condition.",
+    )
+    follows_wechat = fields.Boolean(
+        string="Follows on WeChat", help="Keep fans who follow the WeChat Official Account."
+    )
+    purchased = fields.Boolean(
+        string="Bought Something", help="Keep fans with at least one purchase or payment."
+    )
     extra_domain = fields.Char(
         string="Advanced Filter",
         default="[]",
@@ -79,6 +93,21 @@ class FanSegment(models.Model):
         if self.interacted_days:
             since = fields.Datetime.subtract(fields.Datetime.now(), days=self.interacted_days)
             domain &= Domain("fan_last_interaction_date", ">=", since)
+        for days, interaction_type in (
+            (self.opened_days, "email_open"),
+            (self.clicked_days, "email_click"),
+        ):
+            if days:
+                since = fields.Datetime.subtract(fields.Datetime.now(), days=days)
+                domain &= Domain(
+                    "fan_interaction_ids",
+                    "any",
+                    [("interaction_type", "=", interaction_type), ("date", ">=", since)],
+                )
+        if self.follows_wechat:
+            domain &= Domain("consent_wechat", "=", "granted")
+        if self.purchased:
+            domain &= Domain("fan_interaction_ids", "any", [("interaction_type", "=", "purchase")])
         if self.extra_domain and self.extra_domain.strip() not in ("", "[]"):
             domain &= Domain(safe_eval(self.extra_domain))
         consent_channel = channel or self.consent_channel

@@ -2,7 +2,7 @@ import json
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
 from ..tools import normalize_email, normalize_phone
@@ -193,6 +193,15 @@ class ResPartner(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def action_fan_review_link(self):
+        """Link the import row under review (context ``fan_import_line_id``) to this contact."""
+        self.ensure_one()
+        line = self.env["fan.import.line"].browse(self.env.context.get("fan_import_line_id"))
+        if not line.exists() or self not in line.candidate_partner_ids:
+            raise UserError(self.env._("This contact is not one of the row's possible matches."))
+        line._resolve(self)
+        return {"type": "ir.actions.act_window_close"}
 
     def action_fan_export_data(self):
         """Download everything kept about the selected people as one JSON file."""

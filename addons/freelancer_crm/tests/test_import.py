@@ -83,8 +83,51 @@ class TestImport(FanCase):
         review = self._lines(fan_import, "review")
         self.assertEqual(len(review), 1)
         self.assertFalse(review.partner_id)
+        self.assertEqual(review.candidate_partner_ids, by_mail | by_phone)
+        self.assertEqual(
+            (review.name, review.email, review.phone),
+            ("王芳", "wang.fang@example.com", "+8613800138000"),
+        )
         self.assertFalse(by_mail.fan_consent_ids)
         self.assertFalse(by_phone.fan_consent_ids)
+        self.assertIn(review, self.env["fan.import.line"].search([("status", "=", "review")]))
+
+    def test_review_link_to_chosen_contact(self):
+        by_mail = self._create_fan("邮箱的人", email="wang.fang@example.com")
+        by_phone = self._create_fan("手机的人", phone="13800138000")
+        fan_import = self._import_file(CSV_TEXT.encode())
+        review = self._lines(fan_import, "review")
+        by_phone.with_context(fan_import_line_id=review.id).action_fan_review_link()
+        self.assertEqual(review.status, "updated")
+        self.assertEqual(review.partner_id, by_phone)
+        self.assertEqual(by_phone.city, "上海")
+        self.assertEqual(by_phone.consent_sms, "granted")
+        self.assertEqual(fan_import.review_count, 0)
+        self.assertEqual(fan_import.updated_count, 1)
+        with self.assertRaises(UserError):
+            by_mail.with_context(fan_import_line_id=review.id).action_fan_review_link()
+
+    def test_review_create_new_contact(self):
+        self._create_fan("邮箱的人", email="wang.fang@example.com")
+        self._create_fan("手机的人", phone="13800138000")
+        fan_import = self._import_file(CSV_TEXT.encode())
+        review = self._lines(fan_import, "review")
+        created_before = fan_import.created_count
+        review.action_review_create()
+        self.assertEqual(review.status, "created")
+        self.assertEqual(review.partner_id.name, "王芳")
+        self.assertEqual(fan_import.created_count, created_before + 1)
+        with self.assertRaises(UserError):
+            review.action_review_create()
+
+    def test_review_link_refuses_other_contact(self):
+        self._create_fan("邮箱的人", email="wang.fang@example.com")
+        self._create_fan("手机的人", phone="13800138000")
+        stranger = self._create_fan("无关的人")
+        review = self._lines(self._import_file(CSV_TEXT.encode()), "review")
+        with self.assertRaises(UserError):
+            stranger.with_context(fan_import_line_id=review.id).action_fan_review_link()
+        self.assertEqual(review.status, "review")
 
     def test_import_never_overrides_opt_out(self):
         existing = self._create_fan("退订者", email="zhang.wei@example.com")

@@ -68,3 +68,19 @@ class TestSegment(FanCase):
         self.regular._fan_log_interaction("email_open")
         segment = self.Segment.create({"name": "近7天", "interacted_days": 7})
         self.assertEqual(self._members(segment), self.regular)
+
+    def test_behaviour_conditions(self):
+        self.core._fan_log_interaction("email_open")
+        self.active._fan_log_interaction("email_click")
+        self.regular._fan_log_interaction("purchase", amount=99)
+        self.active._fan_record_consent("wechat", "grant", "wechat_follow")
+        cases = [
+            ({"opened_days": 7}, self.core),
+            ({"clicked_days": 7}, self.active),
+            ({"purchased": True}, self.regular),
+            ({"follows_wechat": True}, self.active),
+        ]
+        for values, expected in cases:
+            with self.subTest(values=values):
+                segment = self.Segment.create(dict(values, name="行为"))
+                self.assertEqual(self._members(segment), expected)
