@@ -96,7 +96,7 @@ def odoo_server(e2e_settings, smtp_server):
         "--http-interface", "127.0.0.1",
         "--http-port", str(port),
         "--gevent-port", str(free_port()),
-        "--smtp-server", "127.0.0.1",
+        "--smtp", "127.0.0.1",
         "--smtp-port", str(controller.port),
         "--workers", "0",
         "--max-cron-threads", "0",

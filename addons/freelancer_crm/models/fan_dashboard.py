@@ -19,6 +19,10 @@ class FanDashboard(models.TransientModel):
     lost_30_count = fields.Integer(string="Lost in 30 Days", compute="_compute_figures")
     tier_ids = fields.Many2many(comodel_name="fan.tier", compute="_compute_figures")
 
+    def _compute_display_name(self):
+        for dashboard in self:
+            dashboard.display_name = self.env._("True Fans Dashboard")
+
     @api.depends_context("uid")
     def _compute_figures(self):
         Partner = self.env["res.partner"]

@@ -5,7 +5,9 @@ class FanTourCase(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Tours read English labels; the admin may have been switched to Chinese.
+        # Tours read English labels, and a database created with Chinese as its
+        # first language has English inactive.
+        cls.env["res.lang"]._activate_lang("en_US")
         cls.env.ref("base.user_admin").write({"lang": "en_US"})
         cls.env["ir.config_parameter"].set_param("freelancer_crm.true_fan_goal", 7)
         cls.fan = cls.env["res.partner"].create(
