@@ -12,7 +12,6 @@ import sys
 import tempfile
 import threading
 import time
-import xmlrpc.client
 from email import message_from_bytes, policy
 
 import psycopg2
@@ -127,20 +126,38 @@ def odoo_server(e2e_settings, smtp_server):
 
 
 class Rpc:
-    """XML-RPC client of the running server, logged in as the administrator."""
+    """JSON-RPC client of the running server, logged in as the administrator.
+
+    JSON-RPC rather than XML-RPC because many Odoo actions return None, which
+    XML-RPC cannot carry.
+    """
 
     def __init__(self, base_url, database, login="admin", password="admin"):
+        self.url = f"{base_url}/jsonrpc"
         self.database = database
         self.password = password
-        common = xmlrpc.client.ServerProxy(f"{base_url}/xmlrpc/2/common")
-        self.uid = common.authenticate(database, login, password, {})
+        self.uid = self._call("common", "authenticate", database, login, password, {})
         assert self.uid, "cannot log in as admin on the end-to-end database"
-        self.models = xmlrpc.client.ServerProxy(f"{base_url}/xmlrpc/2/object", allow_none=True)
+
+    def _call(self, service, method, *args):
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"service": service, "method": method, "args": list(args)},
+        }
+        response = requests.post(self.url, json=payload, timeout=120)
+        response.raise_for_status()
+        body = response.json()
+        if body.get("error"):
+            error = body["error"]
+            raise RuntimeError(f"{error.get('message')}: {error.get('data', {}).get('debug')}")
+        return body["result"]
 
     def __call__(self, model, method, *args, **kwargs):
-        return self.models.execute_kw(
-            self.database, self.uid, self.password, model, method, list(args), kwargs
-        )
+        return self._call(
+            "object", "execute_kw", self.database, self.uid, self.password,
+            model, method, list(args), kwargs,
+        )  # fmt: skip
 
 
 @pytest.fixture(scope="session")

@@ -284,10 +284,12 @@ def test_scores_and_tiers(rpc, db, state):
         db("SELECT id FROM fan_tier WHERE code = 'core'")[0][0],
         db("SELECT id FROM fan_tier WHERE code = 'active'")[0][0],
     ]
-    kanban = rpc("res.partner", "get_views", [[False, "kanban"]], options={
-        "action_id": rpc("ir.model.data", "check_object_reference",
-                         "freelancer_crm", "res_partner_action_fans")[1],
-    })  # fmt: skip
+    action_id = rpc(
+        "ir.model.data", "check_object_reference", "freelancer_crm", "res_partner_action_fans"
+    )[1]
+    views = rpc("ir.actions.act_window", "read", [action_id], ["views"])[0]["views"]
+    assert views[0][1] == "kanban", "the Fans menu opens on the kanban board"
+    kanban = rpc("res.partner", "get_views", [[views[0][0], "kanban"]])
     assert 'default_group_by="fan_tier_id"' in kanban["views"]["kanban"]["arch"]
 
 
@@ -302,8 +304,15 @@ def _send_campaign(rpc, segment_id, subject):
         "email_from": "手作小记 <studio@example.com>",
         "body_html": '<p>新课程上线了!</p><p><a href="/unsubscribe_from_list">退订</a></p>',
     })  # fmt: skip
-    rpc("mailing.mailing", "action_send_mail", [mailing_id])
-    rpc("mail.mail", "process_email_queue")
+    # As in the web client: Send puts the mailing in the queue, and the
+    # scheduled actions build and send the emails.
+    rpc("mailing.mailing", "action_put_in_queue", [mailing_id])
+    for module, cron in (
+        ("mass_mailing", "ir_cron_mass_mailing_queue"),
+        ("mail", "ir_cron_mail_scheduler_action"),
+    ):
+        cron_id = rpc("ir.model.data", "check_object_reference", module, cron)[1]
+        rpc("ir.cron", "method_direct_trigger", [cron_id])
     return mailing_id
 
 
