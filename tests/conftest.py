@@ -151,7 +151,7 @@ class Rpc:
         if body.get("error"):
             error = body["error"]
             raise RuntimeError(f"{error.get('message')}: {error.get('data', {}).get('debug')}")
-        return body["result"]
+        return body.get("result")  # Odoo leaves "result" out when a method returns None
 
     def __call__(self, model, method, *args, **kwargs):
         return self._call(
