@@ -67,6 +67,12 @@ class ResPartner(models.Model):
         store=True,
         index=True,
     )
+    fan_preferred_channel = fields.Selection(
+        [("wechat", "WeChat"), ("email", "Email"), ("sms", "SMS")],
+        string="Preferred Channel",
+        help="Channel this fan wants to hear from first, set by the fan on the preference "
+        "page or by you. Cross-channel campaigns use it when the fan consented to it.",
+    )
     fan_score = fields.Float(
         string="Engagement Score",
         readonly=True,

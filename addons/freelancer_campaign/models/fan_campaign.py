@@ -1,0 +1,541 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+
+from odoo.addons.freelancer_mass_mail.tools.sms import sms_part_count
+from odoo.addons.freelancer_wechat.models.wechat_account_api import WechatApiError
+
+from ..tools import order_channels
+
+_logger = logging.getLogger(__name__)
+
+CAMPAIGN_CHANNELS = [("wechat", "WeChat"), ("email", "Email"), ("sms", "SMS")]
+
+# WeChat lets an account send customer-service messages to a follower for 48
+# hours after the follower's last message to it.
+WECHAT_WINDOW = timedelta(hours=48)
+
+# Mailing trace states of a message that reached (or was handed to) the recipient.
+DELIVERED_TRACE_STATES = ("sent", "pending", "open", "reply", "click")
+
+
+class FanCampaign(models.Model):
+    """One message to a segment, each fan reached once on their own channel."""
+
+    _name = "fan.campaign"
+    _description = "Cross-Channel Campaign"
+    _inherit = ["mail.thread"]
+    _order = "create_date desc, id desc"
+
+    name = fields.Char(required=True, tracking=True)
+    segment_id = fields.Many2one(
+        comodel_name="fan.segment", string="Segment", required=True, tracking=True
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("planned", "Planned"), ("sent", "Sent")],
+        default="draft",
+        required=True,
+        tracking=True,
+    )
+    use_wechat = fields.Boolean(string="WeChat", default=True)
+    use_email = fields.Boolean(string="Email", default=True)
+    use_sms = fields.Boolean(string="SMS", default=True)
+    wechat_account_id = fields.Many2one(
+        comodel_name="wechat.account",
+        string="Official Account",
+        default=lambda self: self.env["wechat.account"].search([], limit=1),
+    )
+    wechat_text = fields.Text(
+        string="WeChat Text",
+        help="Sent as a customer-service message, to fans who wrote to the account in the "
+        "last 48 hours.",
+    )
+    email_subject = fields.Char()
+    email_from = fields.Char(
+        string="Send From",
+        default=lambda self: self.env.user.email_formatted or self.env.company.email_formatted,
+        help="Sender of the email, for example 手作小记 <studio@example.com>.",
+    )
+    email_body = fields.Html(string="Email Body", sanitize_style=True)
+    sms_body = fields.Text(
+        string="SMS Text",
+        help="Without the 【signature】 and the refusal wording: both are added when sending.",
+    )
+    sms_preview = fields.Text(
+        string="SMS as Sent",
+        compute="_compute_sms_preview",
+        help="The SMS with the signature and refusal wording added, as fans receive it.",
+    )
+    sms_preview_parts = fields.Integer(string="SMS Parts", compute="_compute_sms_preview")
+    recipient_ids = fields.One2many(
+        comodel_name="fan.campaign.recipient", inverse_name="campaign_id", string="Recipients"
+    )
+    mailing_ids = fields.One2many(
+        comodel_name="mailing.mailing", inverse_name="fan_campaign_id", string="Mailings"
+    )
+    sent_date = fields.Datetime(readonly=True, copy=False)
+
+    planned_count = fields.Integer(string="Planned", compute="_compute_recipient_counts")
+    unreachable_count = fields.Integer(string="Unreachable", compute="_compute_recipient_counts")
+    capped_count = fields.Integer(string="Over Cap", compute="_compute_recipient_counts")
+    wechat_sent_count = fields.Integer(string="WeChat Sent", compute="_compute_results")
+    email_sent_count = fields.Integer(string="Emails Sent", compute="_compute_results")
+    email_opened_count = fields.Integer(string="Emails Opened", compute="_compute_results")
+    email_clicked_count = fields.Integer(string="Emails Clicked", compute="_compute_results")
+    sms_sent_count = fields.Integer(string="SMS Sent", compute="_compute_results")
+    sms_clicked_count = fields.Integer(string="SMS Clicked", compute="_compute_results")
+    wechat_optout_count = fields.Integer(string="WeChat Opt-outs", compute="_compute_results")
+    email_optout_count = fields.Integer(string="Email Opt-outs", compute="_compute_results")
+    sms_optout_count = fields.Integer(string="SMS Opt-outs", compute="_compute_results")
+    reached_count = fields.Integer(string="Reached", compute="_compute_results")
+    optout_count = fields.Integer(string="Opt-outs", compute="_compute_results")
+    sms_part_count = fields.Integer(string="SMS Parts Billed", compute="_compute_results")
+    sms_cost = fields.Float(
+        string="SMS Cost",
+        compute="_compute_results",
+        digits=(16, 3),
+        help="SMS parts billed times the price per part set in the system parameter "
+        "freelancer_campaign.sms_part_price (yuan).",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends("recipient_ids.state")
+    def _compute_recipient_counts(self):
+        for campaign in self:
+            states = campaign.recipient_ids.mapped("state")
+            campaign.planned_count = states.count("planned")
+            campaign.unreachable_count = states.count("unreachable")
+            campaign.capped_count = states.count("capped")
+
+    @api.depends("sms_body")
+    def _compute_sms_preview(self):
+        for campaign in self:
+            mailing = self.env["mailing.mailing"].new(
+                {"mailing_type": "sms", "body_plaintext": campaign.sms_body or ""}
+            )
+            campaign.sms_preview = mailing._fan_compose_sms_body() if campaign.sms_body else False
+            campaign.sms_preview_parts = sms_part_count(campaign.sms_preview)
+
+    def _compute_results(self):
+        price = float(self._param("sms_part_price", 0.045))
+        Trace = self.env["mailing.trace"].sudo()
+        Consent = self.env["fan.consent"].sudo()
+        for campaign in self:
+            sent = campaign.recipient_ids.filtered(lambda r: r.state == "sent")
+            by_channel = {
+                channel: sent.filtered(lambda r, c=channel: r.channel == c).partner_id
+                for channel, _label in CAMPAIGN_CHANNELS
+            }
+            email_traces = Trace.search(
+                [("mass_mailing_id", "in", campaign.mailing_ids.filtered(
+                    lambda m: m.mailing_type == "mail").ids)]
+            )  # fmt: skip
+            sms_traces = Trace.search(
+                [("mass_mailing_id", "in", campaign.mailing_ids.filtered(
+                    lambda m: m.mailing_type == "sms").ids)]
+            )  # fmt: skip
+            campaign.wechat_sent_count = len(by_channel["wechat"])
+            campaign.email_sent_count = len(
+                email_traces.filtered(lambda t: t.trace_status in DELIVERED_TRACE_STATES)
+            )
+            campaign.email_opened_count = len(email_traces.filtered("open_datetime"))
+            campaign.email_clicked_count = len(email_traces.filtered("links_click_datetime"))
+            sms_delivered = sms_traces.filtered(lambda t: t.trace_status in DELIVERED_TRACE_STATES)
+            campaign.sms_sent_count = len(sms_delivered)
+            campaign.sms_clicked_count = len(sms_traces.filtered("links_click_datetime"))
+            for channel, _label in CAMPAIGN_CHANNELS:
+                optouts = 0
+                if campaign.sent_date and by_channel[channel]:
+                    optouts = len(
+                        Consent.search(
+                            [
+                                ("partner_id", "in", by_channel[channel].ids),
+                                ("channel", "=", channel),
+                                ("action", "=", "withdraw"),
+                                ("date", ">=", campaign.sent_date),
+                            ]
+                        ).partner_id
+                    )
+                campaign[f"{channel}_optout_count"] = optouts
+            campaign.reached_count = (
+                campaign.wechat_sent_count + campaign.email_sent_count + campaign.sms_sent_count
+            )
+            campaign.optout_count = (
+                campaign.wechat_optout_count + campaign.email_optout_count
+                + campaign.sms_optout_count
+            )  # fmt: skip
+            sms_mailing = campaign.mailing_ids.filtered(lambda m: m.mailing_type == "sms")[:1]
+            parts = sms_part_count(sms_mailing._fan_compose_sms_body()) if sms_mailing else 0
+            campaign.sms_part_count = parts * len(sms_delivered)
+            campaign.sms_cost = campaign.sms_part_count * price
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_plan(self):
+        """Choose each fan's channel; the plan can be reviewed before sending."""
+        for campaign in self:
+            campaign._check_content()
+            if campaign.state == "sent":
+                raise UserError(self.env._("“%(name)s” has already been sent.", name=campaign.name))
+            campaign.recipient_ids.unlink()
+            campaign.recipient_ids = [
+                fields.Command.create(values) for values in campaign._plan_recipients()
+            ]
+            campaign.state = "planned"
+        return True
+
+    def action_send(self):
+        for campaign in self:
+            if campaign.state == "sent":
+                raise UserError(self.env._("“%(name)s” has already been sent.", name=campaign.name))
+            if campaign.state == "draft":
+                campaign.action_plan()
+            campaign._send()
+        return True
+
+    def action_reset_draft(self):
+        self.filtered(lambda c: c.state == "planned").write({"state": "draft"})
+        return True
+
+    def action_view_recipients(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Recipients"),
+            "res_model": "fan.campaign.recipient",
+            "view_mode": "list",
+            "domain": [("campaign_id", "=", self.id)],
+            "context": {"search_default_group_state": 1},
+        }
+
+    # ------------------------------------------------------------
+    # PLANNING
+    # ------------------------------------------------------------
+
+    def _param(self, key, default):
+        return (
+            self.env["ir.config_parameter"].sudo().get_param(f"freelancer_campaign.{key}", default)
+        )
+
+    def _check_content(self):
+        self.ensure_one()
+        channels = []
+        if self.use_wechat:
+            if not self.wechat_account_id or not (self.wechat_text or "").strip():
+                raise UserError(
+                    self.env._(
+                        "WeChat is on: choose the Official Account and write the WeChat text."
+                    )
+                )
+            channels.append("wechat")
+        if self.use_email:
+            if not (self.email_subject or "").strip() or not self.email_body:
+                raise UserError(self.env._("Email is on: write the email subject and body."))
+            if not (self.email_from or "").strip():
+                raise UserError(self.env._("Email is on: set the sender address (Send From)."))
+            channels.append("email")
+        if self.use_sms:
+            if not (self.sms_body or "").strip():
+                raise UserError(self.env._("SMS is on: write the SMS text."))
+            channels.append("sms")
+        if not channels:
+            raise UserError(self.env._("Turn on at least one channel."))
+        return channels
+
+    def _plan_recipients(self):
+        """Return the values of one recipient line per member of the segment."""
+        self.ensure_one()
+        channels = self._check_content()
+        partners = self.env["res.partner"].search(self.segment_id._get_partner_domain())
+        reachable = self._reachable_channels(partners, channels)
+        engagement = self._engagement(partners)
+        sent_counts = self._marketing_counts(partners)
+        cap = int(self._param("cap_count", 2))
+        cap_days = int(self._param("cap_days", 7))
+        lines = []
+        for partner in partners:
+            available = reachable.get(partner.id, [])
+            if not available:
+                lines.append(
+                    {
+                        "partner_id": partner.id,
+                        "state": "unreachable",
+                        "reason": self.env._("No consent on any channel of this campaign."),
+                    }
+                )
+                continue
+            if cap > 0 and sent_counts.get(partner.id, 0) >= cap:
+                lines.append(
+                    {
+                        "partner_id": partner.id,
+                        "state": "capped",
+                        "reason": self.env._(
+                            "Already received %(count)s marketing messages in %(days)s days.",
+                            count=sent_counts[partner.id],
+                            days=cap_days,
+                        ),
+                    }
+                )
+                continue
+            ordered = order_channels(
+                available, partner.fan_preferred_channel, engagement.get(partner.id)
+            )
+            lines.append(
+                {
+                    "partner_id": partner.id,
+                    "channel": ordered[0],
+                    "fallback_channels": ",".join(ordered[1:]),
+                    "state": "planned",
+                }
+            )
+        return lines
+
+    def _reachable_channels(self, partners, channels):
+        """Return ``{partner_id: [channel, ...]}`` of the channels that may reach each fan now."""
+        Partner = self.env["res.partner"]
+        reachable = {partner_id: [] for partner_id in partners.ids}
+        for channel in channels:
+            if channel == "wechat":
+                allowed = self._wechat_reachable(partners)
+            else:
+                allowed = set(
+                    Partner.search(
+                        Partner._fan_consent_domain(channel) & Domain("id", "in", partners.ids)
+                    ).ids
+                )
+                blacklisted = self._blacklisted(partners, channel)
+                allowed -= blacklisted
+            for partner_id in allowed:
+                reachable[partner_id].append(channel)
+        return reachable
+
+    def _blacklisted(self, partners, channel):
+        if channel == "email":
+            emails = set(
+                self.env["mail.blacklist"].sudo().search(
+                    [("email", "in", partners.mapped("email_normalized"))]
+                ).mapped("email")
+            )  # fmt: skip
+            return {p.id for p in partners if p.email_normalized in emails}
+        numbers = set(
+            self.env["phone.blacklist"].sudo().search(
+                [("number", "in", [n for n in partners.mapped("fan_mobile") if n])]
+            ).mapped("number")
+        )  # fmt: skip
+        return {p.id for p in partners if p.fan_mobile in numbers}
+
+    def _wechat_reachable(self, partners):
+        """Fans with WeChat consent who wrote to the account within the last 48 hours."""
+        account = self.wechat_account_id
+        if not account or account.api_state == "unauthorized":
+            return set()
+        Partner = self.env["res.partner"]
+        consenting = Partner.search(
+            Partner._fan_consent_domain("wechat") & Domain("id", "in", partners.ids)
+        )
+        since = fields.Datetime.now() - WECHAT_WINDOW
+        recent = self.env["wechat.message"].sudo().search(
+            [
+                ("account_id", "=", account.id),
+                ("direction", "=", "in"),
+                ("partner_id", "in", consenting.ids),
+                ("create_time", ">=", since),
+            ]
+        )  # fmt: skip
+        with_openid = {
+            identity.partner_id.id
+            for identity in consenting.fan_identity_ids
+            if identity.channel == "wechat_openid" and identity.account_key == account.app_id
+        }
+        return set(recent.partner_id.ids) & with_openid
+
+    def _engagement(self, partners):
+        """Return ``{partner_id: {channel: interactions}}`` over the engagement period."""
+        days = int(self._param("engagement_days", 180))
+        since = fields.Datetime.now() - timedelta(days=days)
+        groups = (
+            self.env["fan.interaction"]
+            .sudo()
+            ._read_group(
+                [("partner_id", "in", partners.ids), ("date", ">=", since)],
+                ["partner_id", "channel"],
+                ["__count"],
+            )
+        )
+        engagement = {}
+        for partner, channel, count in groups:
+            engagement.setdefault(partner.id, {})[channel] = count
+        return engagement
+
+    def _marketing_counts(self, partners):
+        """Return ``{partner_id: count}`` of marketing messages sent within the cap period.
+
+        Counts email and SMS mailings of any kind (their traces) and WeChat
+        messages sent by campaigns.
+        """
+        cap_days = int(self._param("cap_days", 7))
+        since = fields.Datetime.now() - timedelta(days=cap_days)
+        counts = {}
+        traces = (
+            self.env["mailing.trace"]
+            .sudo()
+            ._read_group(
+                [
+                    ("model", "=", "res.partner"),
+                    ("res_id", "in", partners.ids),
+                    ("trace_status", "in", DELIVERED_TRACE_STATES),
+                    ("create_date", ">=", since),
+                ],
+                ["res_id"],
+                ["__count"],
+            )
+        )
+        for partner_id, count in traces:
+            counts[partner_id] = counts.get(partner_id, 0) + count
+        wechat = (
+            self.env["wechat.message"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("direction", "=", "out"),
+                    ("fan_campaign_id", "!=", False),
+                    ("create_time", ">=", since),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner, count in wechat:
+            counts[partner.id] = counts.get(partner.id, 0) + count
+        return counts
+
+    # ------------------------------------------------------------
+    # SENDING
+    # ------------------------------------------------------------
+
+    def _send(self):
+        """Send WeChat messages first, then one email and one SMS mailing.
+
+        The mailings of the planned channels are created and checked before
+        anything goes out, so a checklist error stops the campaign whole. A fan
+        whose WeChat message fails falls back to their next reachable channel,
+        so each planned fan gets exactly one message.
+        """
+        self.ensure_one()
+        planned = self.recipient_ids.filtered(lambda r: r.state == "planned")
+        mailings = {}
+        for channel in ("email", "sms"):
+            if planned.filtered(lambda r, c=channel: r.channel == c):
+                mailings[channel] = self._create_mailing(channel)
+                mailings[channel]._fan_check_sendable()
+        for recipient in planned.filtered(lambda r: r.channel == "wechat"):
+            self._send_wechat(recipient)
+        now = fields.Datetime.now()
+        for channel in ("email", "sms"):
+            recipients = self.recipient_ids.filtered(
+                lambda r, c=channel: r.state == "planned" and r.channel == c
+            )
+            if not recipients:
+                continue
+            mailing = mailings.get(channel) or self._create_mailing(channel)
+            try:
+                mailing._fan_check_sendable()
+            except UserError as error:
+                # Only fans who fell back from WeChat can land here.
+                recipients.write({"state": "failed", "reason": str(error.args[0])})
+                mailing.unlink()
+                continue
+            recipients.write({"state": "sent", "sent_date": now, "mailing_id": mailing.id})
+            if channel == "email":
+                mailing.action_send_mail()
+            else:
+                mailing.action_send_sms()
+        self.write({"state": "sent", "sent_date": now})
+        _logger.info(
+            "Campaign %s sent: %s recipients planned, %s unreachable, %s over the cap",
+            self.id, len(planned), self.unreachable_count, self.capped_count,
+        )  # fmt: skip
+
+    def _send_wechat(self, recipient):
+        account = self.wechat_account_id
+        openid = next(
+            (
+                identity.value
+                for identity in recipient.partner_id.fan_identity_ids
+                if identity.channel == "wechat_openid" and identity.account_key == account.app_id
+            ),
+            None,
+        )
+        text = self.wechat_text.strip()
+        try:
+            if not openid:
+                raise WechatApiError(self.env._("The fan has no OpenID for this account."))
+            account._wechat_call(
+                lambda client: client.message.send_text(openid, text),
+                feature=self.env._("Campaign message"),
+            )
+        except WechatApiError as error:
+            fallbacks = [c for c in (recipient.fallback_channels or "").split(",") if c]
+            reason = str(error.args[0] if error.args else error)
+            if fallbacks:
+                recipient.write(
+                    {
+                        "channel": fallbacks[0],
+                        "fallback_channels": ",".join(fallbacks[1:]),
+                        "reason": reason,
+                    }
+                )
+            else:
+                recipient.write({"state": "failed", "reason": reason})
+            return
+        self.env["wechat.message"].sudo().create(
+            {
+                "account_id": account.id,
+                "partner_id": recipient.partner_id.id,
+                "openid": openid,
+                "direction": "out",
+                "msg_type": "text",
+                "content": text,
+                "create_time": fields.Datetime.now(),
+                "is_customer_service": True,
+                "fan_campaign_id": self.id,
+                "user_id": self.env.uid,
+            }
+        )
+        recipient.write({"state": "sent", "sent_date": fields.Datetime.now()})
+
+    def _create_mailing(self, channel):
+        values = {
+            "subject": self.email_subject if channel == "email" else self.name,
+            "email_from": self.email_from,
+            "mailing_type": "mail" if channel == "email" else "sms",
+            "mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "fan_segment_id": self.segment_id.id,
+            "fan_campaign_id": self.id,
+        }
+        if channel == "email":
+            values["body_html"] = self._email_body_with_unsubscribe()
+            values["body_arch"] = values["body_html"]
+        else:
+            values["body_plaintext"] = self.sms_body.strip()
+        return self.env["mailing.mailing"].create(values)
+
+    def _email_body_with_unsubscribe(self):
+        body = str(self.email_body or "")
+        if "/unsubscribe_from_list" in body:
+            return body
+        footer = self.env._("Don't want these emails any more?")
+        link = self.env._("Unsubscribe")
+        return (
+            f'{body}<p style="font-size:12px;color:#888888">{footer} '
+            f'<a href="/unsubscribe_from_list">{link}</a></p>'
+        )

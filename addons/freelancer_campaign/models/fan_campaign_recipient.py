@@ -1,0 +1,37 @@
+from odoo import fields, models
+
+from .fan_campaign import CAMPAIGN_CHANNELS
+
+
+class FanCampaignRecipient(models.Model):
+    """One fan of a cross-channel campaign and the channel chosen to reach them."""
+
+    _name = "fan.campaign.recipient"
+    _description = "Campaign Recipient"
+    _order = "campaign_id, state, channel, id"
+    _rec_name = "partner_id"
+
+    campaign_id = fields.Many2one(comodel_name="fan.campaign", required=True, ondelete="cascade")
+    partner_id = fields.Many2one(comodel_name="res.partner", required=True, ondelete="cascade")
+    channel = fields.Selection(CAMPAIGN_CHANNELS, help="Channel the fan is reached on.")
+    fallback_channels = fields.Char(
+        help="Other reachable channels, in the order to try them if the chosen one fails."
+    )
+    state = fields.Selection(
+        [
+            ("planned", "Planned"),
+            ("sent", "Sent"),
+            ("unreachable", "Unreachable"),
+            ("capped", "Over Frequency Cap"),
+            ("failed", "Failed"),
+        ],
+        required=True,
+        default="planned",
+    )
+    reason = fields.Char(help="Why the fan is not reached, or why a channel failed.")
+    sent_date = fields.Datetime()
+    mailing_id = fields.Many2one(comodel_name="mailing.mailing", ondelete="set null")
+
+    _campaign_partner_unique = models.Constraint(
+        "UNIQUE(campaign_id, partner_id)", "A fan appears once in a campaign."
+    )

@@ -1,0 +1,1 @@
+from .channel_choice import CHANNEL_COST_ORDER, order_channels
