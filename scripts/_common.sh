@@ -9,7 +9,7 @@
 #   4. the interpreter of an `odoo` command on PATH (a pip or Debian package install).
 
 PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ADDONS="freelancer_crm,freelancer_mass_mail,freelancer_wechat"
+ADDONS="freelancer_crm,freelancer_mass_mail,freelancer_wechat,freelancer_campaign"
 DB_HOST=${PGHOST:-127.0.0.1}
 DB_PORT=${PGPORT:-5432}
 DB_USER=${PGUSER:-$(id -un)}

@@ -381,6 +381,8 @@ class FanCampaign(models.Model):
         Counts email and SMS mailings of any kind (their traces) and WeChat
         messages sent by campaigns.
         """
+        # NOTE: WeChat mass sends (to all followers or a tag) are not counted:
+        # WeChat reports them per send, not per follower.
         cap_days = int(self._param("cap_days", 7))
         since = fields.Datetime.now() - timedelta(days=cap_days)
         counts = {}
