@@ -31,9 +31,7 @@ class FanCampaign(models.Model):
     _order = "create_date desc, id desc"
 
     name = fields.Char(required=True, tracking=True)
-    segment_id = fields.Many2one(
-        comodel_name="fan.segment", string="Segment", required=True, tracking=True
-    )
+    segment_id = fields.Many2one(comodel_name="fan.segment", required=True, tracking=True)
     state = fields.Selection(
         [("draft", "Draft"), ("planned", "Planned"), ("sent", "Sent")],
         default="draft",
@@ -59,7 +57,7 @@ class FanCampaign(models.Model):
         default=lambda self: self.env.user.email_formatted or self.env.company.email_formatted,
         help="Sender of the email, for example 手作小记 <studio@example.com>.",
     )
-    email_body = fields.Html(string="Email Body", sanitize_style=True)
+    email_body = fields.Html(sanitize_style=True)
     sms_body = fields.Text(
         string="SMS Text",
         help="Without the 【signature】 and the refusal wording: both are added when sending.",
