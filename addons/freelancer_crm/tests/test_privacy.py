@@ -65,6 +65,19 @@ class TestPrivacy(FanCase):
         self.assertEqual(line.status, "error")
         self.assertIn("Erased", line.message)
 
+    def test_portal_and_public_see_no_fan_data(self):
+        portal = new_test_user(self.env, login="fan_portal", groups="base.group_portal")
+        public = self.env.ref("base.public_user")
+        for user in (portal, public):
+            for model in ("fan.interaction", "fan.consent", "fan.identity"):
+                with self.subTest(user=user.login, model=model):
+                    records = self.env[model].with_user(user)
+                    try:
+                        found = records.search([("partner_id", "=", self.fan.id)])
+                    except AccessError:
+                        continue
+                    self.assertFalse(found)
+
     def test_assistant_cannot_export_or_erase(self):
         fan = self.fan.with_user(self.assistant)
         with self.assertRaises(AccessError):
