@@ -1,6 +1,7 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -12,6 +13,24 @@ class ResPartner(models.Model):
         string="WeChat QR Scene",
         help="Scene of the parametric QR code through which the fan first followed or scanned.",
     )
+
+    def action_wechat_reply(self):
+        """Open the customer-service reply wizard on the fan's last WeChat message."""
+        self.ensure_one()
+        last = self.env["wechat.message"].search(
+            [("partner_id", "=", self.id), ("direction", "=", "in")],
+            order="create_time desc, id desc",
+            limit=1,
+        )
+        if not last:
+            raise UserError(
+                self.env._(
+                    "%(fan)s has never written to an Official Account, so WeChat does not "
+                    "allow a customer-service reply.",
+                    fan=self.display_name,
+                )
+            )
+        return last.action_reply()
 
     @api.model
     def _wechat_find_fan(self, account, openid, unionid=""):
@@ -71,6 +90,122 @@ class ResPartner(models.Model):
         partner._fan_add_identities(identities, account_key=account.app_id, source="wechat")
         partner._wechat_set_scene(scene)
         return partner
+
+    @api.model
+    def _wechat_sync_fans(self, account, users):
+        """Create or link the fans of followers returned by ``user/info/batchget``.
+
+        Works on a whole batch with a few queries, because a follower sync
+        handles up to 10,000 followers per page. A follower is matched by
+        OpenID on ``account``, then by UnionID; missing identities are added.
+        Followers without granted WeChat consent get a consent entry from the
+        follower sync, since following the account is the consent.
+        Returns the fans, in the order of ``users``.
+        """
+        if not users:
+            return self.browse()
+        # No chatter message or follower per created fan, because they cost more
+        # than the import itself and record nothing beyond the consent entry.
+        self = self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True
+        )
+        Identity = self.env["fan.identity"].sudo().with_context(active_test=False)
+        openids = [user["openid"] for user in users]
+        unionids = [user["unionid"] for user in users if user.get("unionid")]
+        by_openid = {
+            identity.value: identity.partner_id
+            for identity in Identity.search(
+                [
+                    ("channel", "=", "wechat_openid"),
+                    ("account_key", "=", account.app_id),
+                    ("value", "in", openids),
+                ]
+            )
+        }
+        by_unionid = {}
+        if unionids:
+            by_unionid = {
+                identity.value: identity.partner_id
+                for identity in Identity.search(
+                    [
+                        ("channel", "=", "wechat_unionid"),
+                        ("account_key", "=", ""),
+                        ("value", "in", unionids),
+                    ]
+                )
+            }
+
+        partner_of = {}
+        new_openids = []
+        for user in users:
+            openid = user["openid"]
+            partner = by_openid.get(openid) or by_unionid.get(user.get("unionid") or "")
+            if partner:
+                partner_of[openid] = partner
+            else:
+                new_openids.append(openid)
+        created = self.create(
+            [
+                self._fan_prepare_vals(
+                    name=self.env._("WeChat Fan %(suffix)s", suffix=openid[-6:]),
+                    fan_source="wechat",
+                )
+                for openid in new_openids
+            ]
+        )
+        partner_of.update(zip(new_openids, created, strict=True))
+
+        identity_vals = []
+        for user in users:
+            partner = partner_of[user["openid"]]
+            if user["openid"] not in by_openid:
+                identity_vals.append(
+                    {
+                        "partner_id": partner.id,
+                        "channel": "wechat_openid",
+                        "value": user["openid"],
+                        "account_key": account.app_id,
+                        "source": "wechat",
+                    }
+                )
+            unionid = user.get("unionid")
+            if unionid and unionid not in by_unionid:
+                identity_vals.append(
+                    {
+                        "partner_id": partner.id,
+                        "channel": "wechat_unionid",
+                        "value": unionid,
+                        "account_key": "",
+                        "source": "wechat",
+                    }
+                )
+                by_unionid[unionid] = partner
+        Identity.create(identity_vals)
+
+        partners = self.browse([partner_of[user["openid"]].id for user in users])
+        partners.filtered(lambda partner: not partner.is_fan).write({"is_fan": True})
+        proof = self.env._(
+            "Follower sync: a follower of the WeChat Official Account %(account)s "
+            "(AppID %(app_id)s)",
+            account=account.name,
+            app_id=account.app_id,
+        )
+        consent_vals = [
+            {
+                "partner_id": partner_of[user["openid"]].id,
+                "channel": "wechat",
+                "action": "grant",
+                "source": "wechat_follow",
+                "address": user["openid"],
+                "proof": proof,
+                "res_model": account._name,
+                "res_id": account.id,
+            }
+            for user in users
+            if partner_of[user["openid"]].consent_wechat != "granted"
+        ]
+        self.env["fan.consent"].sudo().create(consent_vals)
+        return partners
 
     def _wechat_set_scene(self, scene):
         for partner in self:

@@ -94,6 +94,12 @@ class WechatAccount(models.Model):
     )
     reply_rule_count = fields.Integer(compute="_compute_counts", string="Keyword Reply Count")
     message_count = fields.Integer(compute="_compute_counts")
+    menu_button_ids = fields.One2many(
+        comodel_name="wechat.menu.button",
+        inverse_name="account_id",
+        string="Menu",
+        domain=[("parent_id", "=", False)],
+    )
 
     _app_id_unique = models.Constraint(
         "UNIQUE(app_id)", "Another WeChat Official Account already uses this AppID."
@@ -215,6 +221,9 @@ class WechatAccount(models.Model):
         openid = incoming.openid
         unionid = incoming.unionid or ""
         event = message.event
+        if event == "masssendjobfinish":
+            self._handle_mass_send_finish(message)
+            return ""
         if event in ("subscribe", "subscribe_scan", "subscribe_scan_product"):
             scene = getattr(message, "scene_id", "") if event == "subscribe_scan" else ""
             partner = Partner._wechat_find_or_create_fan(self, openid, unionid, scene=scene)
@@ -280,6 +289,20 @@ class WechatAccount(models.Model):
             res_id=incoming.id,
         )
         return ""
+
+    def _handle_mass_send_finish(self, message):
+        """Store the result of a mass send job pushed by WeChat (MASSSENDJOBFINISH)."""
+        send = self.env["wechat.mass.send"].search(
+            [("account_id", "=", self.id), ("msg_id", "=", str(message.id))], limit=1
+        )
+        if not send:
+            _logger.info(
+                "Mass send job %s of account %s finished, but no mass send has this msg_id",
+                message.id,
+                self.id,
+            )
+            return
+        send._apply_job_finish(message)
 
     def _handle_user_message(self, message, incoming):
         """Link a message sent by a follower to their fan profile and choose the reply.

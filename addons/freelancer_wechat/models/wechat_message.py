@@ -56,6 +56,12 @@ class WechatMessage(models.Model):
     reply_message_id = fields.Many2one(
         comodel_name="wechat.message", string="Reply", ondelete="set null"
     )
+    is_customer_service = fields.Boolean(
+        string="Customer-Service Message",
+        readonly=True,
+        help="Sent from Odoo through the customer-service API, not as a passive reply.",
+    )
+    user_id = fields.Many2one(comodel_name="res.users", string="Sent By", readonly=True)
 
     _dedup_key_unique = models.Constraint(
         "UNIQUE(account_id, dedup_key)",
@@ -69,6 +75,23 @@ class WechatMessage(models.Model):
                 message.display_name = f"[{message.event}] {message.event_key or ''}".strip()
             else:
                 message.display_name = (message.content or f"[{message.msg_type}]")[:60]
+
+    def action_reply(self):
+        """Open the customer-service reply wizard for the sender of this message."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reply on WeChat"),
+            "res_model": "wechat.reply.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_account_id": self.account_id.id,
+                "default_partner_id": self.partner_id.id,
+                "default_openid": self.openid,
+                "default_message_id": self.id,
+            },
+        }
 
     @api.model
     def _dedup_key_from(self, message, openid, timestamp):

@@ -2,6 +2,7 @@ import re
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.sql_db import Cursor
 
 # The WeChat back office allows at most 200 keyword reply rules per account.
 MAX_RULES_PER_ACCOUNT = 200
@@ -96,13 +97,25 @@ class WechatReplyRule(models.Model):
         return text.startswith(keyword)
 
     def _increment_hit_count(self):
-        # One UPDATE so that concurrent messages do not lose each other's hits.
-        self.env.cr.execute(
-            """
-            UPDATE wechat_reply_rule
-               SET hit_count = COALESCE(hit_count, 0) + 1
-             WHERE id = ANY(%s)
-            """,
-            [self.ids],
-        )
+        """Add one hit to the rules, in a separate READ COMMITTED transaction.
+
+        Under Odoo's REPEATABLE READ, two messages matching the same rule at
+        once made the second UPDATE fail with a serialization error, so the
+        whole callback was retried. In READ COMMITTED the second UPDATE waits
+        for the first and adds to its result.
+        """
+        # NOTE: the hit stays counted if the callback's own transaction fails
+        # afterwards; WeChat's retry of that message then counts it again.
+        with self.env.registry.cursor() as cr:
+            if isinstance(cr, Cursor):
+                # Test cursors share the test transaction, where this is not allowed.
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            cr.execute(
+                """
+                UPDATE wechat_reply_rule
+                   SET hit_count = COALESCE(hit_count, 0) + 1
+                 WHERE id = ANY(%s)
+                """,
+                [self.ids],
+            )
         self.invalidate_recordset(["hit_count"])

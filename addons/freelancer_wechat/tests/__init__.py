@@ -1,1 +1,13 @@
-from . import test_callback, test_callback_safe, test_wechat_models
+from . import (
+    test_callback,
+    test_callback_safe,
+    test_follower_sync,
+    test_mass_send,
+    test_menu_button,
+    test_reply_wizard,
+    test_tours,
+    test_wechat_api,
+    test_wechat_models,
+    test_wechat_stat,
+    test_wechat_tag,
+)

@@ -1,10 +1,13 @@
 import time
+from unittest.mock import patch
 
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from odoo.tests import HttpCase
+from odoo.tests import HttpCase, TransactionCase
+
+from .fake_wechat_api import FakeWechatApi
 
 PLAIN_TOKEN = "plainToken123"
 SAFE_TOKEN = "safeToken456"
@@ -17,6 +20,42 @@ def sign(*values):
     signer = WeChatSigner()
     signer.add_data(*values)
     return signer.signature
+
+
+class WechatApiCase(TransactionCase):
+    """Run the WeChat API code against a fake API server on 127.0.0.1."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The token lock and the API state use a separate cursor. In test mode that
+        # cursor wraps the test transaction, so it reads the records created here.
+        cls.registry_enter_test_mode_cls()
+        cls.fake_api = FakeWechatApi(app_id="wxtestapi00000001", secret="api-secret")
+        cls.fake_api.start()
+        cls.addClassCleanup(cls.fake_api.stop)
+        cls.api_account = cls.env["wechat.account"].create(
+            {
+                "name": "API Account",
+                "app_id": "wxtestapi00000001",
+                "app_secret": "api-secret",
+                "account_type": "service",
+                "is_verified": True,
+                "api_base_url": cls.fake_api.base_url,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        # Progress commits of the follower sync become no-ops inside the test transaction.
+        patcher = patch.object(type(self.env["ir.cron"]), "_commit_progress", _no_commit)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+
+def _no_commit(self, *_args, **_kwargs):
+    self.env.flush_all()
+    return float("inf")
 
 
 class WechatCallbackCase(HttpCase):

@@ -6,3 +6,12 @@ from .callback import (
     decode_body,
     escape_cdata,
 )
+from .wechat_client import (
+    RATE_LIMIT_ERRCODES,
+    TOKEN_ERRCODES,
+    UNAUTHORIZED_ERRCODE,
+    AccountClient,
+    TokenError,
+    errcode_of,
+    fetch_token,
+)

@@ -1,0 +1,192 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+# WeChat limits: 100 tags per account, 20 tags per follower, 50 OpenIDs per
+# batchtagging call.
+MAX_TAGS_PER_ACCOUNT = 100
+MAX_TAGS_PER_FAN = 20
+TAGGING_BATCH_SIZE = 50
+
+
+class WechatTag(models.Model):
+    _name = "wechat.tag"
+    _description = "WeChat Follower Tag"
+    _order = "account_id, name"
+
+    name = fields.Char(required=True)
+    account_id = fields.Many2one(
+        comodel_name="wechat.account",
+        string="Official Account",
+        required=True,
+        ondelete="cascade",
+        index=True,
+    )
+    wechat_id = fields.Integer(
+        string="WeChat Tag ID", readonly=True, copy=False, help="Empty until the tag is pushed."
+    )
+    wechat_count = fields.Integer(
+        string="Followers on WeChat", readonly=True, help="Count returned by the last pull."
+    )
+    tier_id = fields.Many2one(
+        comodel_name="fan.tier", string="From Tier", help="Push the fans of this tier."
+    )
+    segment_id = fields.Many2one(
+        comodel_name="fan.segment",
+        string="From Segment",
+        help="Push the members of this segment who granted WeChat consent.",
+    )
+    partner_ids = fields.Many2many(
+        comodel_name="res.partner",
+        relation="wechat_tag_partner_rel",
+        column1="tag_id",
+        column2="partner_id",
+        string="Tagged Fans",
+        readonly=True,
+        help="Fans tagged on WeChat by a push from Odoo.",
+    )
+
+    _wechat_id_unique = models.Constraint(
+        "UNIQUE(account_id, wechat_id)", "This WeChat tag is already linked to another tag."
+    )
+
+    @api.constrains("tier_id", "segment_id")
+    def _check_single_source(self):
+        for tag in self:
+            if tag.tier_id and tag.segment_id:
+                raise UserError(
+                    self.env._(
+                        "The tag “%(tag)s” can take its fans from a tier or a segment, not both.",
+                        tag=tag.name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # PULL
+    # ------------------------------------------------------------
+
+    @api.model
+    def _wechat_pull(self, account):
+        """Create or update the account's tags from ``tags/get``; return them."""
+        remote = account._wechat_call(lambda client: client.tag.get(), self.env._("Tag download"))
+        existing = {
+            tag.wechat_id: tag
+            for tag in self.search([("account_id", "=", account.id), ("wechat_id", "!=", 0)])
+        }
+        tags = self.browse()
+        for item in remote:
+            vals = {"name": item["name"], "wechat_count": item.get("count") or 0}
+            tag = existing.get(item["id"])
+            if tag:
+                tag.write(vals)
+            else:
+                tag = self.create(dict(vals, account_id=account.id, wechat_id=item["id"]))
+            tags |= tag
+        # Tags deleted in the WeChat back office lose their link but keep their source.
+        stale = self.browse([tag.id for wechat_id, tag in existing.items() if tag not in tags])
+        stale.write({"wechat_id": 0, "wechat_count": 0, "partner_ids": [(5,)]})
+        return tags
+
+    # ------------------------------------------------------------
+    # PUSH
+    # ------------------------------------------------------------
+
+    def _get_source_partners(self):
+        self.ensure_one()
+        Partner = self.env["res.partner"]
+        if self.tier_id:
+            domain = [("fan_tier_id", "=", self.tier_id.id)]
+            return Partner.search(domain) & Partner.search(Partner._fan_consent_domain("wechat"))
+        if self.segment_id:
+            return Partner.search(self.segment_id._get_partner_domain("wechat"))
+        raise UserError(
+            self.env._(
+                "The tag “%(tag)s” has no tier or segment to take its fans from. Choose one, "
+                "then push again.",
+                tag=self.name,
+            )
+        )
+
+    def _wechat_ensure_remote(self):
+        """Create the tag on WeChat when it has no WeChat ID yet."""
+        self.ensure_one()
+        if self.wechat_id:
+            return
+        linked = self.search_count(
+            [("account_id", "=", self.account_id.id), ("wechat_id", "!=", 0)]
+        )
+        if linked >= MAX_TAGS_PER_ACCOUNT:
+            raise UserError(
+                self.env._(
+                    "The Official Account “%(account)s” already has %(count)s tags, the maximum "
+                    "WeChat allows. Delete a tag in the WeChat back office, pull the tags "
+                    "again, then push.",
+                    account=self.account_id.name,
+                    count=linked,
+                )
+            )
+        result = self.account_id._wechat_call(
+            lambda client: client.tag.create(self.name), self.env._("Tag creation")
+        )
+        self.wechat_id = result["id"]
+
+    def _openids_of(self, partners):
+        """Return ``{openid: partner}`` for the partners' OpenIDs on the tag's account."""
+        identities = (
+            self.env["fan.identity"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("channel", "=", "wechat_openid"),
+                    ("account_key", "=", self.account_id.app_id),
+                ]
+            )
+        )
+        return {identity.value: identity.partner_id for identity in identities}
+
+    def _check_tags_per_fan(self, partners):
+        new_partners = partners - self.partner_ids
+        if not new_partners:
+            return
+        self.env.cr.execute(
+            """
+            SELECT rel.partner_id, count(*)
+              FROM wechat_tag_partner_rel rel
+              JOIN wechat_tag tag ON tag.id = rel.tag_id
+             WHERE tag.account_id = %s AND rel.partner_id = ANY(%s)
+             GROUP BY rel.partner_id
+            HAVING count(*) >= %s
+            """,
+            [self.account_id.id, new_partners.ids, MAX_TAGS_PER_FAN],
+        )
+        full = self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
+        if full:
+            raise UserError(
+                self.env._(
+                    "%(count)s fans already have %(max)s tags on “%(account)s”, the maximum "
+                    "WeChat allows per follower (for example %(names)s). Remove them from a "
+                    "tag first.",
+                    count=len(full),
+                    max=MAX_TAGS_PER_FAN,
+                    account=self.account_id.name,
+                    names=", ".join(full[:3].mapped("display_name")),
+                )
+            )
+
+    def action_push(self):
+        """Tag the source fans on WeChat, 50 OpenIDs per batchtagging call."""
+        for tag in self:
+            partners = tag._get_source_partners()
+            tag._check_tags_per_fan(partners)
+            tag._wechat_ensure_remote()
+            by_openid = tag._openids_of(partners)
+            already = set(tag._openids_of(tag.partner_ids))
+            openids = [openid for openid in by_openid if openid not in already]
+            for index in range(0, len(openids), TAGGING_BATCH_SIZE):
+                chunk = openids[index : index + TAGGING_BATCH_SIZE]
+                tag.account_id._wechat_call(
+                    lambda client, chunk=chunk, tag=tag: client.tag.tag_user(tag.wechat_id, chunk),
+                    self.env._("Tagging followers"),
+                )
+                tag.partner_ids = [(4, by_openid[openid].id) for openid in chunk]
+        return True

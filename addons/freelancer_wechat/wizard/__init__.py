@@ -1,0 +1,1 @@
+from . import wechat_reply_wizard
