@@ -216,6 +216,31 @@ class WechatAccount(models.Model):
             incoming.reply_message_id = Message._log_reply(incoming, reply_text)
         return reply_text or ""
 
+    def _wechat_queue_late_reply(self, message):
+        """Send the reply to ``message`` later, as a customer-service message.
+
+        Used when the passive reply would arrive after WeChat's 5-second
+        limit: the callback answers ``success`` and the scheduled action sends
+        the logged reply through the customer-service API.
+        """
+        self.ensure_one()
+        incoming = self.env["wechat.message"].search(
+            [
+                ("account_id", "=", self.id),
+                ("direction", "=", "in"),
+                ("openid", "=", message.source),
+                ("reply_message_id", "!=", False),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        reply = incoming.reply_message_id
+        if not reply:
+            return
+        reply.write({"is_customer_service": True, "delivery_state": "queued"})
+        self.env.ref("freelancer_wechat.ir_cron_wechat_send_late_replies")._trigger()
+        _logger.info("WeChat reply %s of account %s queued as a late reply", reply.id, self.id)
+
     def _handle_event(self, message, incoming):
         Partner = self.env["res.partner"]
         openid = incoming.openid

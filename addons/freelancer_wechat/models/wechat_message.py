@@ -5,6 +5,8 @@ import psycopg2
 
 from odoo import api, fields, models
 
+from .wechat_account_api import WechatApiError
+
 _logger = logging.getLogger(__name__)
 
 
@@ -62,6 +64,14 @@ class WechatMessage(models.Model):
         help="Sent from Odoo through the customer-service API, not as a passive reply.",
     )
     user_id = fields.Many2one(comodel_name="res.users", string="Sent By", readonly=True)
+    delivery_state = fields.Selection(
+        [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")],
+        readonly=True,
+        index="btree_not_null",
+        help="For a reply sent later through the customer-service API, because the "
+        "passive reply would have missed WeChat's 5-second limit.",
+    )
+    delivery_error = fields.Char(readonly=True)
 
     _dedup_key_unique = models.Constraint(
         "UNIQUE(account_id, dedup_key)",
@@ -176,3 +186,21 @@ class WechatMessage(models.Model):
                 "reply_rule_id": incoming.reply_rule_id.id,
             }
         )
+
+    @api.model
+    def _cron_send_late_replies(self):
+        """Send the replies queued by the callback through the customer-service API."""
+        queued = self.search([("delivery_state", "=", "queued")], order="id")
+        for reply in queued:
+            try:
+                reply.account_id._wechat_call(
+                    lambda client, reply=reply: client.message.send_text(
+                        reply.openid, reply.content
+                    ),
+                    feature=self.env._("Late reply"),
+                )
+            except WechatApiError as error:
+                reply.write({"delivery_state": "failed", "delivery_error": str(error.args[0])})
+                _logger.warning("WeChat late reply %s failed: %s", reply.id, error.args[0])
+                continue
+            reply.write({"delivery_state": "sent", "delivery_error": False})

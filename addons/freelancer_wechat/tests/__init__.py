@@ -11,3 +11,4 @@ from . import (
     test_wechat_stat,
     test_wechat_tag,
 )
+from . import test_late_reply
