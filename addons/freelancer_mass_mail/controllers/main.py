@@ -1,12 +1,17 @@
+import hmac
+import json
 import logging
 import urllib.parse
 
-from werkzeug.exceptions import NotFound, Unauthorized
+from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
 from odoo import http, tools
 from odoo.http import request
 
 from odoo.addons.mass_mailing.controllers.main import MassMailController
+from odoo.addons.mass_mailing_sms.controllers.main import MailingSMSController
+
+from ..tools import sms_provider_aliyun, sms_provider_tencent
 
 _logger = logging.getLogger(__name__)
 
@@ -14,8 +19,6 @@ PREFERENCE_CHANNELS = ("email", "sms", "wechat")
 
 
 class FanMassMailController(MassMailController):
-    # TODO: the SMS opt-out page of mass_mailing_sms blocklists the number but
-    # records no SMS consent withdrawal; hook SmsController.blacklist_number.
     # ------------------------------------------------------------
     # UNSUBSCRIBE
     # ------------------------------------------------------------
@@ -203,3 +206,95 @@ class FanMassMailController(MassMailController):
         partners = partners.filtered(lambda p: p.consent_email != "withdrawn")
         if partners:
             self._fan_record(partners, "email", "withdraw", "unsubscribe_link", mailing, email)
+
+
+SMS_PUSH_MODULES = {"aliyun": sms_provider_aliyun, "tencent": sms_provider_tencent}
+
+
+class FanSmsController(MailingSMSController):
+    @http.route()
+    def blacklist_number(self, mailing_id, trace_code, **post):
+        """Record an SMS consent withdrawal when the stock SMS opt-out page opts a number out."""
+        response = super().blacklist_number(mailing_id, trace_code, **post)
+        number = post.get("sms_number", "").strip(" ")
+        traces = self._check_trace(mailing_id, trace_code).get("trace")
+        trace = traces.filtered(lambda t: t.sms_number == number)[:1] if traces and number else None
+        if trace:
+            self._fan_withdraw_sms_consent(trace, number)
+        return response
+
+    def _fan_withdraw_sms_consent(self, trace, number):
+        Partner = request.env["res.partner"].sudo()
+        partners = Partner.search([("fan_mobile", "=", number), ("is_fan", "=", True)])
+        if trace.model == "res.partner" and trace.res_id:
+            partners |= Partner.browse(trace.res_id).exists()
+        partners = partners.filtered(lambda p: p.consent_sms != "withdrawn")
+        if not partners:
+            return
+        httprequest = request.httprequest
+        partners._fan_record_consent(
+            "sms",
+            "withdraw",
+            "unsubscribe_link",
+            address=number,
+            ip_address=httprequest.remote_addr,
+            user_agent=(httprequest.headers.get("User-Agent") or "")[:512],
+            proof=f"{httprequest.method} {httprequest.path}",
+            res_model="mailing.mailing",
+            res_id=trace.mass_mailing_id.id,
+        )
+
+    # ------------------------------------------------------------
+    # PROVIDER PUSHES: DELIVERY REPORTS AND REPLIES
+    # ------------------------------------------------------------
+
+    @http.route(
+        "/freelancer_mass_mail/sms/<string:provider>/<string:kind>/<string:token>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+    )
+    def fan_sms_push(self, provider, kind, token, **_kwargs):
+        """Receive a delivery report or reply push from Aliyun or Tencent Cloud.
+
+        Neither provider signs these pushes, so the URL carries the company's
+        callback token, compared in constant time.
+        """
+        module = SMS_PUSH_MODULES.get(provider)
+        if (
+            not module
+            or kind not in ("report", "reply")
+            or not self._fan_check_push_token(provider, token)
+        ):
+            raise NotFound()
+        try:
+            payload = json.loads(request.httprequest.get_data() or b"null")
+        except ValueError as error:
+            _logger.warning("%s SMS %s push with invalid JSON: %s", provider, kind, error)
+            raise BadRequest() from error
+
+        if kind == "report":
+            reports = module.parse_delivery_reports(payload)
+            applied = (
+                request.env["sms.tracker"].sudo()._fan_process_delivery_reports(provider, reports)
+            )
+            _logger.info(
+                "%s SMS push: %s of %s delivery reports applied", provider, applied, len(reports)
+            )
+        else:
+            Sms = request.env["sms.sms"].sudo()
+            for number, text in module.parse_replies(payload):
+                if number:
+                    Sms._fan_process_reply(provider, number, text)
+                else:
+                    _logger.warning("%s SMS reply push with an invalid number ignored", provider)
+        return request.make_json_response(module.PUSH_ACK)
+
+    def _fan_check_push_token(self, provider, token):
+        companies = request.env["res.company"].sudo().search([("fan_sms_provider", "=", provider)])
+        return any(
+            company.fan_sms_callback_token
+            and hmac.compare_digest(company.fan_sms_callback_token.encode(), token.encode())
+            for company in companies
+        )

@@ -3,3 +3,17 @@ from . import mail_thread
 from . import mailing_mailing
 from . import mailing_trace
 from . import res_config_settings
+from . import fan_optin_request
+from . import res_partner_email
+from . import fan_interaction_sunset
+from . import mailing_link_interest
+from . import link_tracker_interest
+from . import fan_social_link
+from . import fan_social_link_wizard
+from . import fan_social_click_report
+from . import fan_dashboard_social
+from . import fan_send_hour_report
+from . import mailing_fan_send_slot
+from . import sms_provider_company
+from . import sms_sms
+from . import sms_tracker

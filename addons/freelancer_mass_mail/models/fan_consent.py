@@ -31,10 +31,14 @@ class FanConsent(models.Model):
         )
         if emails:
             recipients |= Domain("email", "in", list(emails))
-        traces = self.env["mailing.trace"].sudo().search(
-            Domain("trace_type", "=", "mail")
-            & Domain("trace_status", "in", ["outgoing", "process"])
-            & recipients
+        traces = (
+            self.env["mailing.trace"]
+            .sudo()
+            .search(
+                Domain("trace_type", "=", "mail")
+                & Domain("trace_status", "in", ["outgoing", "process"])
+                & recipients
+            )
         )
         mails = traces.mail_mail_id.filtered(lambda m: m.state == "outgoing")
         if mails:
@@ -42,7 +46,8 @@ class FanConsent(models.Model):
             mails.mailing_trace_ids.set_canceled()
             _logger.info(
                 "Cancelled %s queued mailing emails after consent withdrawal of partners %s",
-                len(mails), self.partner_id.ids,
+                len(mails),
+                self.partner_id.ids,
             )
 
     def _fan_cancel_queued_sms(self):
@@ -56,10 +61,14 @@ class FanConsent(models.Model):
         )
         if numbers:
             recipients |= Domain("sms_number", "in", list(numbers))
-        traces = self.env["mailing.trace"].sudo().search(
-            Domain("trace_type", "=", "sms")
-            & Domain("trace_status", "in", ["outgoing", "process"])
-            & recipients
+        traces = (
+            self.env["mailing.trace"]
+            .sudo()
+            .search(
+                Domain("trace_type", "=", "sms")
+                & Domain("trace_status", "in", ["outgoing", "process"])
+                & recipients
+            )
         )
         sms = self.env["sms.sms"].sudo().browse(traces.mapped("sms_id_int")).exists()
         sms = sms.filtered(lambda s: s.state == "outgoing")
@@ -68,5 +77,6 @@ class FanConsent(models.Model):
             traces.filtered(lambda t: t.sms_id_int in sms.ids).set_canceled()
             _logger.info(
                 "Cancelled %s queued mailing SMS after consent withdrawal of partners %s",
-                len(sms), self.partner_id.ids,
+                len(sms),
+                self.partner_id.ids,
             )

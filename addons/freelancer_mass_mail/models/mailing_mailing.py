@@ -19,6 +19,8 @@ from ..tools import (
     next_window_start,
     sms_part_count,
 )
+from ..tools.send_time import next_hour_start
+from .fan_mail_params import get_email_param
 
 _logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ DEFAULT_PARAMS = {
     "sms_window_start": "08:00",
     "sms_window_end": "20:00",
     "sms_window_tz": "Asia/Shanghai",
+    "sms_daily_cap": 3,
     "soft_bounce_limit": 3,
     "soft_bounce_window_days": 30,
     "checklist_enforce_all": False,
@@ -67,7 +70,8 @@ class MailingMailing(models.Model):
         "messages, as MIIT Order No. 31 requires.",
     )
     fan_sms_preview = fields.Text(
-        string="SMS As Sent", compute="_compute_fan_sms_preview",
+        string="SMS As Sent",
+        compute="_compute_fan_sms_preview",
         help="Text each fan receives: signature, body and refusal wording.",
     )
     fan_sms_length = fields.Integer(string="SMS Characters", compute="_compute_fan_sms_preview")
@@ -130,8 +134,14 @@ class MailingMailing(models.Model):
             mailing.fan_sms_part_count = sms_part_count(text)
 
     @api.depends(
-        "subject", "body_html", "body_arch", "body_plaintext", "mailing_type",
-        "fan_segment_id", "fan_sms_signature", "fan_sms_refusal_text",
+        "subject",
+        "body_html",
+        "body_arch",
+        "body_plaintext",
+        "mailing_type",
+        "fan_segment_id",
+        "fan_sms_signature",
+        "fan_sms_refusal_text",
     )
     def _compute_fan_checklist(self):
         for mailing in self:
@@ -180,7 +190,11 @@ class MailingMailing(models.Model):
 
     def action_put_in_queue(self):
         self._fan_check_sendable()
-        return super().action_put_in_queue()
+        result = super().action_put_in_queue()
+        for mailing in self.filtered(lambda m: m._fan_uses_best_hour()):
+            mailing._fan_plan_send_slots(mailing._get_recipients(), restart=True)
+            mailing._fan_schedule_next_slot(include_due=True)
+        return result
 
     def action_send_mail(self, res_ids=None):
         self._fan_check_sendable()
@@ -212,9 +226,14 @@ class MailingMailing(models.Model):
         after the mailing was created is left out. ``mailing_domain`` only
         displays the segment's domain and is ignored here.
         """
-        if not self.fan_segment_id:
-            return super()._get_recipients_domain()
-        return self.fan_segment_id._get_partner_domain(channel=self._fan_consent_channel())
+        if self.fan_segment_id:
+            domain = self.fan_segment_id._get_partner_domain(channel=self._fan_consent_channel())
+        else:
+            domain = super()._get_recipients_domain()
+        # Sunset fans are left out of marketing emails to contacts.
+        if self.mailing_type == "mail" and self.mailing_model_real == "res.partner":
+            domain = Domain(domain) & Domain("email_sunset_date", "=", False)
+        return domain
 
     def _fan_consent_channel(self):
         self.ensure_one()
@@ -270,20 +289,29 @@ class MailingMailing(models.Model):
 
         def add(level, code, message, reason):
             checks.append({"level": level, "code": code, "message": message, "reason": reason})
+
         if not (self.subject or "").strip():
             add(
-                "error", "empty_subject",
+                "error",
+                "empty_subject",
                 self.env._("The subject is empty."),
-                self.env._("Recipients decide from the subject whether to open a message, "
-                  "and spam filters score empty subjects badly."),
+                self.env._(
+                    "Recipients decide from the subject whether to open a message, "
+                    "and spam filters score empty subjects badly."
+                ),
             )
         if self.fan_segment_id and not self._fan_count_consenting_recipients():
             add(
-                "error", "no_consent",
-                self.env._("No fan of segment %(segment)s consents to receive this channel.",
-                  segment=self.fan_segment_id.display_name),
-                self.env._("Marketing may only reach people who consented to this channel "
-                  "(PIPL Art. 13, MIIT Order No. 31)."),
+                "error",
+                "no_consent",
+                self.env._(
+                    "No fan of segment %(segment)s consents to receive this channel.",
+                    segment=self.fan_segment_id.display_name,
+                ),
+                self.env._(
+                    "Marketing may only reach people who consented to this channel "
+                    "(PIPL Art. 13, MIIT Order No. 31)."
+                ),
             )
         if self.mailing_type == "sms":
             self._fan_check_sms(add)
@@ -301,54 +329,81 @@ class MailingMailing(models.Model):
         body = self.body_html or self.body_arch or ""
         if not has_unsubscribe_link(body):
             add(
-                "error", "no_unsubscribe",
+                "error",
+                "no_unsubscribe",
                 self.env._("The body has no unsubscribe link."),
-                self.env._("Every marketing email must offer an easy way to refuse further mail "
-                  "(PIPL Art. 24). Insert the unsubscribe link block of the editor."),
+                self.env._(
+                    "Every marketing email must offer an easy way to refuse further mail "
+                    "(PIPL Art. 24). Insert the unsubscribe link block of the editor."
+                ),
             )
         subject_max = self._fan_param("subject_max_chars")
         if len(self.subject or "") > subject_max:
             add(
-                "warning", "long_subject",
-                self.env._("The subject has %(count)s characters, more than %(max)s.",
-                  count=len(self.subject), max=subject_max),
-                self.env._("Mail apps, on phones especially, cut long subjects, "
-                  "so the end of the subject is never read."),
+                "warning",
+                "long_subject",
+                self.env._(
+                    "The subject has %(count)s characters, more than %(max)s.",
+                    count=len(self.subject),
+                    max=subject_max,
+                ),
+                self.env._(
+                    "Mail apps, on phones especially, cut long subjects, "
+                    "so the end of the subject is never read."
+                ),
             )
         size_kb = html_size_bytes(body) / 1024.0
         body_max_kb = self._fan_param("body_max_kb")
         if size_kb > body_max_kb:
             add(
-                "warning", "large_body",
-                self.env._("The body is %(size)s KB, more than %(max)s KB.",
-                  size=round(size_kb, 1), max=body_max_kb),
-                self.env._("Gmail clips messages over about 102 KB and hides the rest, "
-                  "including the unsubscribe link, behind a link."),
+                "warning",
+                "large_body",
+                self.env._(
+                    "The body is %(size)s KB, more than %(max)s KB.",
+                    size=round(size_kb, 1),
+                    max=body_max_kb,
+                ),
+                self.env._(
+                    "Gmail clips messages over about 102 KB and hides the rest, "
+                    "including the unsubscribe link, behind a link."
+                ),
             )
         link_count = count_links(body)
         max_links = self._fan_param("max_links")
         if link_count > max_links:
             add(
-                "warning", "many_links",
-                self.env._("The body has %(count)s links, more than %(max)s.",
-                  count=link_count, max=max_links),
-                self.env._("Spam filters distrust messages with many links, "
-                  "and readers click less when every line is a link."),
+                "warning",
+                "many_links",
+                self.env._(
+                    "The body has %(count)s links, more than %(max)s.",
+                    count=link_count,
+                    max=max_links,
+                ),
+                self.env._(
+                    "Spam filters distrust messages with many links, "
+                    "and readers click less when every line is a link."
+                ),
             )
         if is_image_only(body, self._fan_param("image_only_min_chars")):
             add(
-                "warning", "image_only",
+                "warning",
+                "image_only",
                 self.env._("The body is mostly images with little text."),
-                self.env._("Spam filters cannot read images, and many mail apps block images "
-                  "by default, so the reader may see an empty message."),
+                self.env._(
+                    "Spam filters cannot read images, and many mail apps block images "
+                    "by default, so the reader may see an empty message."
+                ),
             )
         missing_alt = find_images_without_alt(body)
         if missing_alt:
             add(
-                "warning", "image_no_alt",
+                "warning",
+                "image_no_alt",
                 self.env._("%(count)s images have no alternative text.", count=len(missing_alt)),
-                self.env._("Mail apps that block images show the alt text instead, "
-                  "and screen readers read it aloud."),
+                self.env._(
+                    "Mail apps that block images show the alt text instead, "
+                    "and screen readers read it aloud."
+                ),
             )
         self._fan_check_spam_words(add, f"{self.subject or ''} {body}")
 
@@ -356,33 +411,47 @@ class MailingMailing(models.Model):
         signature = (self.fan_sms_signature or "").strip().strip("【】")
         if not 2 <= len(signature) <= 16:
             add(
-                "error", "sms_signature",
+                "error",
+                "sms_signature",
                 self.env._("The SMS signature must have 2 to 16 characters."),
-                self.env._("Chinese carriers reject commercial SMS that do not start with a "
-                  "registered 【signature】. Set it on the mailing or in the settings."),
+                self.env._(
+                    "Chinese carriers reject commercial SMS that do not start with a "
+                    "registered 【signature】. Set it on the mailing or in the settings."
+                ),
             )
         if "【" in (self.body_plaintext or "") or "】" in (self.body_plaintext or ""):
             add(
-                "error", "sms_brackets",
+                "error",
+                "sms_brackets",
                 self.env._("The SMS body contains 【 or 】."),
-                self.env._("Providers reserve 【】 for the signature and reject bodies "
-                  "that contain them."),
+                self.env._(
+                    "Providers reserve 【】 for the signature and reject bodies that contain them."
+                ),
             )
         if not (self.fan_sms_refusal_text or "").strip():
             add(
-                "error", "sms_refusal",
+                "error",
+                "sms_refusal",
                 self.env._("The SMS refusal wording is empty."),
-                self.env._("Every commercial SMS must say how to refuse further messages "
-                  "(MIIT Order No. 31), for example 拒收请回复R."),
+                self.env._(
+                    "Every commercial SMS must say how to refuse further messages "
+                    "(MIIT Order No. 31), for example 拒收请回复R."
+                ),
             )
         parts = self.fan_sms_part_count
         if parts > 1:
             add(
-                "warning", "sms_parts",
-                self.env._("The SMS has %(length)s characters and is billed as %(parts)s parts.",
-                  length=self.fan_sms_length, parts=parts),
-                self.env._("Each part costs one SMS per fan: 70 characters fit in one part, "
-                  "longer texts take 67 characters per part."),
+                "warning",
+                "sms_parts",
+                self.env._(
+                    "The SMS has %(length)s characters and is billed as %(parts)s parts.",
+                    length=self.fan_sms_length,
+                    parts=parts,
+                ),
+                self.env._(
+                    "Each part costs one SMS per fan: 70 characters fit in one part, "
+                    "longer texts take 67 characters per part."
+                ),
             )
         self._fan_check_spam_words(add, self.body_plaintext or "")
 
@@ -391,10 +460,13 @@ class MailingMailing(models.Model):
         found = find_spam_words(text, words)
         if found:
             add(
-                "warning", "spam_words",
+                "warning",
+                "spam_words",
                 self.env._("Words that spam filters flag: %(words)s.", words=", ".join(found)),
-                self.env._("Mail providers and SMS carriers score these words as spam "
-                           "and may file or block the message."),
+                self.env._(
+                    "Mail providers and SMS carriers score these words as spam "
+                    "and may file or block the message."
+                ),
             )
 
     @api.model
@@ -406,9 +478,7 @@ class MailingMailing(models.Model):
         rows = Markup()
         for check in checks:
             css = "text-danger" if check["level"] == "error" else "text-warning"
-            label = (
-                self.env._("Error") if check["level"] == "error" else self.env._("Warning")
-            )
+            label = self.env._("Error") if check["level"] == "error" else self.env._("Warning")
             rows += Markup(
                 '<li class="mb-1"><strong class="%s">%s:</strong> %s<br/>'
                 '<small class="text-muted">%s</small></li>'
@@ -435,8 +505,6 @@ class MailingMailing(models.Model):
     # SMS
     # ------------------------------------------------------------
 
-    # TODO: Aliyun dysmsapi and Tencent Cloud SMS providers through
-    # res.company._get_sms_api_class(). Until then SMS use the provider set up in Odoo.
     def _fan_compose_sms_body(self):
         self.ensure_one()
         return compose_fan_sms(
@@ -469,21 +537,209 @@ class MailingMailing(models.Model):
             held = self.filtered("fan_segment_id")
         if held:
             resume_at = next_window_start(now, start, end, tz_name)
-            held.write({
-                "state": "in_queue",
-                "schedule_type": "scheduled",
-                "schedule_date": resume_at,
-            })
+            held.write(
+                {
+                    "state": "in_queue",
+                    "schedule_type": "scheduled",
+                    "schedule_date": resume_at,
+                }
+            )
             self.env.ref("mass_mailing.ir_cron_mass_mailing_queue")._trigger(resume_at)
             for mailing in held:
                 mailing._message_log(
                     body=self.env._(
                         "SMS held: outside the sending window %(start)s-%(end)s (%(tz)s). "
                         "Sending resumes at %(resume)s UTC.",
-                        start=start, end=end, tz=tz_name, resume=resume_at,
+                        start=start,
+                        end=end,
+                        tz=tz_name,
+                        resume=resume_at,
                     )
                 )
             _logger.info("Fan SMS mailings %s held until %s UTC", held.ids, resume_at)
-        # NOTE: sms.sms records already queued when the window closes are still
-        # sent by the SMS queue cron; only the mailing-level send is held.
+        # sms.sms already queued when the window closes stay queued as well
+        # (see sms.sms._fan_filter_sendable).
         return super(MailingMailing, self - held).action_send_sms(res_ids=res_ids)
+
+    fan_is_winback = fields.Boolean(
+        string="Win-back Mailing",
+        readonly=True,
+        copy=False,
+        help="Created by the win-back cron for fans inactive for a long time.",
+    )
+    fan_link_interest_ids = fields.One2many(
+        comodel_name="mailing.link.interest",
+        inverse_name="mailing_id",
+        string="Link Interest Tags",
+        copy=True,
+        help="Tag the fans who click matching links, for click-based segments.",
+    )
+    fan_send_at_best_hour = fields.Boolean(
+        string="Send at Each Fan's Best Hour",
+        copy=True,
+        help="Spread the sending over the next 24 hours: each fan is mailed at the hour "
+        "in which they opened or clicked the most emails (Asia/Shanghai time), fans "
+        "without history at the audience's best hour.",
+    )
+    fan_send_start = fields.Datetime(
+        string="Best-hour Window Start",
+        readonly=True,
+        copy=False,
+        help="Start of the 24-hour window in which the recipients' hours are planned.",
+    )
+    fan_send_slot_ids = fields.One2many(
+        comodel_name="mailing.fan.send.slot", inverse_name="mailing_id", string="Send Times"
+    )
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_view_fan_send_hours(self):
+        """Open the open/click hour histogram of this mailing's recipients."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "freelancer_mass_mail.fan_send_hour_report_action"
+        )
+        action["domain"] = [("partner_id", "in", self._get_recipients())]
+        return action
+
+    # ------------------------------------------------------------
+    # RECIPIENTS AND SENDING
+    # ------------------------------------------------------------
+
+    def _get_remaining_recipients(self):
+        """Keep only the recipients whose send time has come, for best-hour mailings."""
+        res_ids = super()._get_remaining_recipients()
+        if not (res_ids and self._fan_uses_best_hour()):
+            return res_ids
+        self._fan_plan_send_slots(res_ids)
+        self.env.cr.execute(
+            """
+            SELECT partner_id FROM mailing_fan_send_slot
+             WHERE mailing_id = %s AND scheduled_at <= %s AND partner_id = ANY(%s)
+            """,
+            [self.id, fields.Datetime.now(), res_ids],
+        )
+        due = {row[0] for row in self.env.cr.fetchall()}
+        return [res_id for res_id in res_ids if res_id in due]
+
+    def _action_send_mail(self, res_ids=None):
+        result = super()._action_send_mail(res_ids=res_ids)
+        for mailing in self.filtered(lambda m: m._fan_uses_best_hour()):
+            mailing._fan_schedule_next_slot()
+        return result
+
+    @api.model
+    def _process_mass_mailing_queue(self):
+        # A best-hour mailing with nobody due yet would be marked done by the
+        # stock queue; move it to its next slot first.
+        now = fields.Datetime.now()
+        waiting = self.search(
+            [
+                ("fan_send_at_best_hour", "=", True),
+                ("state", "in", ("in_queue", "sending")),
+                ("schedule_date", "<", now),
+            ]
+        )
+        for mailing in waiting.filtered(lambda m: m._fan_uses_best_hour()):
+            if not mailing._get_remaining_recipients():
+                mailing._fan_schedule_next_slot()
+        return super()._process_mass_mailing_queue()
+
+    # ------------------------------------------------------------
+    # PLANNING
+    # ------------------------------------------------------------
+
+    def _fan_uses_best_hour(self):
+        self.ensure_one()
+        return (
+            self.fan_send_at_best_hour
+            and self.mailing_type == "mail"
+            and self.mailing_model_real == "res.partner"
+        )
+
+    def _fan_plan_send_slots(self, partner_ids, restart=False):
+        """Give each recipient without a send time the next start of their best hour.
+
+        Fans without history get the audience's best hour (over these
+        recipients), and when nobody has history the window start. Hours are
+        planned within 24 hours of ``fan_send_start``.
+        """
+        self.ensure_one()
+        if restart or not self.fan_send_start:
+            self.fan_send_slot_ids.unlink()
+            self.fan_send_start = fields.Datetime.now()
+            self.env["res.partner"]._fan_compute_best_send_hours(partner_ids)
+        self.env.cr.execute(
+            """
+            SELECT p.id, p.fan_best_send_hour
+              FROM res_partner p
+         LEFT JOIN mailing_fan_send_slot s ON s.partner_id = p.id AND s.mailing_id = %s
+             WHERE p.id = ANY(%s) AND s.id IS NULL
+            """,
+            [self.id, list(partner_ids)],
+        )
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return
+        tz_name = get_email_param(self.env, "send_time_tz")
+        audience_hour = self.env["res.partner"]._fan_audience_best_hour(partner_ids)
+        by_hour = {}
+        for partner_id, hour in rows:
+            from_audience = hour is None or hour < 0
+            if from_audience:
+                hour = audience_hour
+            by_hour.setdefault((hour, from_audience), []).append(partner_id)
+        for (hour, from_audience), ids in by_hour.items():
+            scheduled_at = (
+                self.fan_send_start
+                if hour is None
+                else next_hour_start(self.fan_send_start, hour, tz_name)
+            )
+            self.env.cr.execute(
+                """
+                INSERT INTO mailing_fan_send_slot
+                       (mailing_id, partner_id, hour, scheduled_at, from_audience)
+                SELECT %s, unnest(%s::int[]), %s, %s, %s
+                """,
+                [self.id, ids, hour, scheduled_at, from_audience],
+            )
+        self.env["mailing.fan.send.slot"].invalidate_model()
+        self.invalidate_recordset(["fan_send_slot_ids"])
+        _logger.info(
+            "Mailing %s: send times planned for %s recipients in %s hours",
+            self.id,
+            len(rows),
+            len(by_hour),
+        )
+
+    def _fan_schedule_next_slot(self, include_due=False):
+        """Queue the mailing for its next slot with unsent recipients; return its time.
+
+        With ``include_due``, a slot already due counts and the mailing is
+        queued for now. Without it only future slots count, so recipients
+        due but no longer eligible (consent withdrawn) do not hold the queue.
+        """
+        self.ensure_one()
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            """
+            SELECT MIN(s.scheduled_at)
+              FROM mailing_fan_send_slot s
+             WHERE s.mailing_id = %(mailing)s
+               AND (%(include_due)s OR s.scheduled_at > %(now)s)
+               AND NOT EXISTS (
+                   SELECT 1 FROM mailing_trace t
+                    WHERE t.mass_mailing_id = %(mailing)s
+                      AND t.model = 'res.partner' AND t.res_id = s.partner_id)
+            """,
+            {"mailing": self.id, "now": now, "include_due": include_due},
+        )
+        next_at = self.env.cr.fetchone()[0]
+        if not next_at:
+            return False
+        next_at = max(next_at, now)
+        self.write({"state": "in_queue", "schedule_type": "scheduled", "schedule_date": next_at})
+        self.env.ref("mass_mailing.ir_cron_mass_mailing_queue")._trigger(next_at)
+        return next_at

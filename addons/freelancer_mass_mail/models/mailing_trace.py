@@ -4,6 +4,7 @@ from odoo import fields, models
 from odoo.fields import Domain
 
 from ..tools import classify_bounce
+from .sms_sms import FAN_FAILURE_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -99,8 +100,10 @@ class MailingTrace(models.Model):
         if not partners:
             return
         Mailing = self.env["mailing.mailing"]
-        label = self.env._("Hard bounce") if self.fan_bounce_type == "hard" else self.env._(
-            "Soft bounce"
+        label = (
+            self.env._("Hard bounce")
+            if self.fan_bounce_type == "hard"
+            else self.env._("Soft bounce")
         )
         summary = f"{label} {self.fan_bounce_status or ''}".strip()
         partners._fan_log_interaction(
@@ -136,5 +139,9 @@ class MailingTrace(models.Model):
             )
             _logger.info(
                 "Email consent withdrawn for partners %s after %s bounce on trace %s",
-                to_withdraw.ids, self.fan_bounce_type, self.id,
+                to_withdraw.ids,
+                self.fan_bounce_type,
+                self.id,
             )
+
+    failure_type = fields.Selection(selection_add=FAN_FAILURE_TYPES)

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .sms_provider_company import FAN_SMS_PROVIDERS
 
 
 class ResConfigSettings(models.TransientModel):
@@ -78,3 +80,99 @@ class ResConfigSettings(models.TransientModel):
         default=30,
         help="Number of days in which soft bounces are counted.",
     )
+
+    fan_optin_link_valid_days = fields.Integer(
+        string="Confirmation Link Validity (Days)",
+        config_parameter="freelancer_mass_mail.optin_link_valid_days",
+        default=7,
+        help="Number of days a double opt-in confirmation link works. "
+        "Unconfirmed requests expire after this.",
+    )
+    fan_optin_reminder_after_days = fields.Integer(
+        string="Opt-in Reminder After (Days)",
+        config_parameter="freelancer_mass_mail.optin_reminder_after_days",
+        default=2,
+        help="Send one reminder to unconfirmed subscribers this many days after the request.",
+    )
+    fan_optin_rate_limit_per_hour = fields.Integer(
+        string="Subscriptions per IP per Hour",
+        config_parameter="freelancer_mass_mail.optin_rate_limit_per_hour",
+        default=5,
+        help="Maximum number of subscription requests the public form accepts from one "
+        "IP address in one hour.",
+    )
+    fan_winback_inactive_days = fields.Integer(
+        string="Win-back After (Days Inactive)",
+        config_parameter="freelancer_mass_mail.winback_inactive_days",
+        default=90,
+        help="Fans with email consent and no interaction for this many days get the "
+        "win-back mailing.",
+    )
+    fan_sunset_after_days = fields.Integer(
+        string="Sunset After Win-back (Days)",
+        config_parameter="freelancer_mass_mail.sunset_after_days",
+        default=30,
+        help="Fans still inactive this many days after their win-back mailing no longer "
+        "receive marketing emails until they interact again.",
+    )
+    fan_winback_template_mailing_id = fields.Many2one(
+        comodel_name="mailing.mailing",
+        string="Win-back Template Mailing",
+        config_parameter="freelancer_mass_mail.winback_template_mailing_id",
+        domain=[("mailing_type", "=", "mail")],
+        help="Email mailing copied for each win-back run. Without it, no win-back is sent.",
+    )
+
+    fan_sms_provider = fields.Selection(
+        FAN_SMS_PROVIDERS, related="company_id.fan_sms_provider", readonly=False
+    )
+    fan_sms_key_id = fields.Char(
+        related="company_id.fan_sms_key_id", readonly=False, groups="base.group_system"
+    )
+    fan_sms_key_secret = fields.Char(
+        related="company_id.fan_sms_key_secret", readonly=False, groups="base.group_system"
+    )
+    fan_sms_sign_name = fields.Char(related="company_id.fan_sms_sign_name", readonly=False)
+    fan_sms_template_code = fields.Char(related="company_id.fan_sms_template_code", readonly=False)
+    fan_sms_template_param = fields.Char(
+        related="company_id.fan_sms_template_param", readonly=False
+    )
+    fan_sms_app_id = fields.Char(related="company_id.fan_sms_app_id", readonly=False)
+    fan_sms_region = fields.Char(related="company_id.fan_sms_region", readonly=False)
+    fan_sms_endpoint = fields.Char(related="company_id.fan_sms_endpoint", readonly=False)
+    fan_sms_report_url = fields.Char(
+        string="Delivery Report URL",
+        compute="_compute_fan_sms_callback_urls",
+        groups="base.group_system",
+        help="URL to enter as the delivery report (status) callback in the provider console.",
+    )
+    fan_sms_reply_url = fields.Char(
+        string="Reply URL",
+        compute="_compute_fan_sms_callback_urls",
+        groups="base.group_system",
+        help="URL to enter as the incoming SMS (reply) callback in the provider console.",
+    )
+    fan_sms_daily_cap = fields.Integer(
+        string="Marketing SMS per Number per Day",
+        config_parameter="freelancer_mass_mail.sms_daily_cap",
+        default=3,
+        help="Maximum number of mailing SMS sent to one number per day, in the time "
+        "zone of the sending window. SMS over the cap are cancelled. 0 means no cap.",
+    )
+
+    @api.depends("company_id", "fan_sms_provider")
+    def _compute_fan_sms_callback_urls(self):
+        for settings in self:
+            company = settings.company_id.sudo()
+            if company.fan_sms_provider not in ("aliyun", "tencent"):
+                settings.fan_sms_report_url = settings.fan_sms_reply_url = False
+                continue
+            base = (
+                f"{company.get_base_url()}/freelancer_mass_mail/sms/"
+                f"{company.fan_sms_provider}/%s/{company.fan_sms_callback_token}"
+            )
+            settings.fan_sms_report_url = base % "report"
+            settings.fan_sms_reply_url = base % "reply"
+
+    def action_fan_sms_regenerate_token(self):
+        self.company_id.action_fan_sms_regenerate_token()

@@ -3,3 +3,11 @@ from . import test_checklist
 from . import test_recipients
 from . import test_sms
 from . import test_unsubscribe
+from . import test_optin
+from . import test_sms_provider
+from . import test_winback
+from . import test_sms_push
+from . import test_link_interest
+from . import test_sms_tours
+from . import test_social_link
+from . import test_send_time

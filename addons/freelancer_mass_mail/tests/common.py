@@ -12,10 +12,18 @@ class FanMassMailCommon(MassMailCommon):
         Partner = cls.env["res.partner"]
         cls.fan_granted, cls.fan_granted_2, cls.fan_withdrawn = Partner.create(
             [
-                {"name": "李文静", "email": "wenjing@example.com", "phone": "+8613800138001",
-                 "is_fan": True},
-                {"name": "王小明", "email": "xiaoming@example.com", "phone": "+8613800138002",
-                 "is_fan": True},
+                {
+                    "name": "李文静",
+                    "email": "wenjing@example.com",
+                    "phone": "+8613800138001",
+                    "is_fan": True,
+                },
+                {
+                    "name": "王小明",
+                    "email": "xiaoming@example.com",
+                    "phone": "+8613800138002",
+                    "is_fan": True,
+                },
                 {"name": "陈立", "email": "chenli@example.com", "is_fan": True},
             ]
         )

@@ -43,7 +43,9 @@ class TestFanChecklist(FanMassMailCommon):
             "<p>免费 click here</p>"
             + "".join(f'<a href="https://example.com/{i}">x</a>' for i in range(25))
             + '<img src="https://example.com/a.png"/>'
-            + "<p>" + "长" * 110000 + "</p>"
+            + "<p>"
+            + "长" * 110000
+            + "</p>"
             + UNSUBSCRIBE_FOOTER
         )
         mailing = self._create_fan_mailing(subject="超" * 60, body_html=body, body_arch=body)
@@ -71,7 +73,9 @@ class TestFanChecklist(FanMassMailCommon):
 
     def test_sms_errors(self):
         mailing = self._create_fan_mailing(
-            mailing_type="sms", body_plaintext="【别家】秋季课程", fan_sms_signature="",
+            mailing_type="sms",
+            body_plaintext="【别家】秋季课程",
+            fan_sms_signature="",
             fan_sms_refusal_text="",
         )
         self.assertEqual(

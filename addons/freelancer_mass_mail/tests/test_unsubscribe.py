@@ -25,8 +25,12 @@ class TestFanUnsubscribe(FanMassMailCommon, HttpCase):
 
     def _withdrawals(self, partner):
         return self.env["fan.consent"].search(
-            [("partner_id", "=", partner.id), ("channel", "=", "email"),
-             ("action", "=", "withdraw"), ("source", "=", "unsubscribe_link")]
+            [
+                ("partner_id", "=", partner.id),
+                ("channel", "=", "email"),
+                ("action", "=", "withdraw"),
+                ("source", "=", "unsubscribe_link"),
+            ]
         )
 
     def _is_blacklisted(self, email):

@@ -65,9 +65,7 @@ def find_images_without_alt(body):
     tree = _parse(body)
     if tree is None:
         return []
-    return [
-        img.get("src") or "" for img in tree.iter("img") if not (img.get("alt") or "").strip()
-    ]
+    return [img.get("src") or "" for img in tree.iter("img") if not (img.get("alt") or "").strip()]
 
 
 def find_spam_words(text, words):

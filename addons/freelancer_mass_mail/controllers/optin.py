@@ -1,0 +1,127 @@
+import logging
+
+from odoo import http, tools
+from odoo.http import request
+
+from ..models.fan_mail_params import get_email_param
+
+_logger = logging.getLogger(__name__)
+
+PAGE_TEMPLATE = "freelancer_mass_mail.page_fan_optin"
+# Languages the subscription pages are offered in, the first being the default.
+PAGE_LANGS = ("zh_CN", "en_US")
+NAME_MAX_CHARS = 128
+
+
+class FanOptinController(http.Controller):
+    """Public double opt-in pages: subscription form, confirmation link."""
+
+    @http.route(
+        "/fans/subscribe", type="http", auth="public", methods=["GET"], website=True, sitemap=False
+    )
+    def fan_subscribe_form(self, **kwargs):
+        self._set_page_lang(kwargs.get("lang"))
+        return self._render("form", values={}, errors={})
+
+    @http.route(
+        "/fans/subscribe", type="http", auth="public", methods=["POST"], website=True, sitemap=False
+    )
+    def fan_subscribe_submit(self, name="", email="", mobile="", **kwargs):
+        """Record the request (CSRF-checked by the route) and send the confirmation email."""
+        lang = self._set_page_lang(kwargs.get("lang"))
+        values = {"name": name.strip(), "email": email.strip(), "mobile": mobile.strip()}
+        errors = {}
+        if not values["name"] or len(values["name"]) > NAME_MAX_CHARS:
+            errors["name"] = True
+        if not tools.email_normalize(values["email"]):
+            errors["email"] = True
+        if errors:
+            return self._render("form", values=values, errors=errors, status=400)
+
+        httprequest = request.httprequest
+        ip_address = httprequest.remote_addr
+        Optin = request.env["fan.optin.request"].sudo()
+        limit = get_email_param(request.env, "optin_rate_limit_per_hour")
+        if Optin._count_recent_from_ip(ip_address) >= limit:
+            _logger.warning(
+                "Opt-in form rate limit of %s per hour reached for IP %s", limit, ip_address
+            )
+            return self._render("rate_limited", status=429)
+        Optin._create_from_form(
+            values["name"],
+            values["email"],
+            values["mobile"] or False,
+            ip_address=ip_address,
+            user_agent=(httprequest.headers.get("User-Agent") or "")[:512],
+            form_url=httprequest.url,
+            lang=lang,
+        )
+        return self._render("check_inbox")
+
+    @http.route(
+        "/fans/subscribe/confirm",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
+    def fan_subscribe_confirm_page(self, request_id=None, expiry=None, token=None, **kwargs):
+        """Show the confirmation button; a GET never grants, because link scanners follow links."""
+        optin, error = request.env["fan.optin.request"]._check_token(request_id, expiry, token)
+        self._set_page_lang(kwargs.get("lang") or optin.lang)
+        if error:
+            return self._render(error, status=403 if error == "invalid" else 410)
+        if optin.state == "confirmed":
+            return self._render("already_confirmed")
+        return self._render(
+            "confirm", link={"request_id": optin.id, "expiry": expiry, "token": token}
+        )
+
+    @http.route(
+        "/fans/subscribe/confirm",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+        sitemap=False,
+    )
+    def fan_subscribe_confirm(self, request_id=None, expiry=None, token=None, **kwargs):
+        optin, error = request.env["fan.optin.request"]._check_token(request_id, expiry, token)
+        self._set_page_lang(kwargs.get("lang") or optin.lang)
+        if error:
+            return self._render(error, status=403 if error == "invalid" else 410)
+        httprequest = request.httprequest
+        granted = optin._confirm(
+            httprequest.remote_addr, (httprequest.headers.get("User-Agent") or "")[:512]
+        )
+        return self._render("confirmed" if granted else "already_confirmed")
+
+    # ------------------------------------------------------------
+    # TOOLS
+    # ------------------------------------------------------------
+
+    def _set_page_lang(self, requested_lang=None):
+        """Switch the request to ``requested_lang``, else the browser's language, else Chinese.
+
+        Only installed languages among PAGE_LANGS are used. Returns the code.
+        """
+        installed = {code for code, _name in request.env["res.lang"].get_installed()}
+        offered = [code for code in PAGE_LANGS if code in installed] or ["en_US"]
+        lang = requested_lang if requested_lang in offered else None
+        if not lang:
+            accepted = request.httprequest.accept_languages.best_match(
+                [code.replace("_", "-") for code in offered]
+            )
+            lang = accepted.replace("-", "_") if accepted else offered[0]
+        request.update_context(lang=lang)
+        return lang
+
+    def _render(self, page, status=200, **values):
+        values.update(
+            page=page,
+            lang=request.env.lang,
+            values=values.get("values", {}),
+            errors=values.get("errors", {}),
+        )
+        return request.render(PAGE_TEMPLATE, values, status=status)
