@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "data/ir_config_parameter_data.xml",
         "views/mailing_mailing_views.xml",
+        "views/fan_segment_views.xml",
         "views/res_config_settings_views.xml",
         "views/fan_preference_templates.xml",
         "views/sms_provider_settings_views.xml",

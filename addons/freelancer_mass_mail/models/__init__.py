@@ -17,3 +17,4 @@ from . import mailing_fan_send_slot
 from . import sms_provider_company
 from . import sms_sms
 from . import sms_tracker
+from . import fan_segment

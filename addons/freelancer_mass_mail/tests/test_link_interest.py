@@ -67,3 +67,30 @@ class TestFanLinkInterest(FanMassMailCommon):
         self.assertFalse(
             self.env["res.partner"].search([("category_id", "in", self.tag_pottery.ids)])
         )
+
+
+@tagged("post_install", "-at_install")
+class TestSegmentClickedLink(FanMassMailCommon):
+    def test_segment_by_clicked_link(self):
+        mailing = self._create_fan_mailing()
+        link = self.env["link.tracker"].create({"url": "https://example.com/course"})
+        other = self.env["link.tracker"].create({"url": "https://example.com/other"})
+        traces = self.env["mailing.trace"].create(
+            [
+                {"model": "res.partner", "res_id": partner.id, "mass_mailing_id": mailing.id,
+                 "email": partner.email, "trace_type": "mail"}
+                for partner in (self.fan_granted, self.fan_granted_2)
+            ]
+        )  # fmt: skip
+        self.env["link.tracker.click"].create(
+            [
+                {"link_id": link.id, "mailing_trace_id": traces[0].id, "ip": "127.0.0.1"},
+                {"link_id": other.id, "mailing_trace_id": traces[1].id, "ip": "127.0.0.1"},
+            ]
+        )
+        segment = self.env["fan.segment"].create(
+            {"name": "点过课程链接", "clicked_link_id": link.id}
+        )
+        members = self.env["res.partner"].search(segment._get_partner_domain())
+        self.assertIn(self.fan_granted, members)
+        self.assertNotIn(self.fan_granted_2, members)
