@@ -114,6 +114,9 @@ class FanMassMailController(MassMailController):
                 channel: bool(post.get(f"consent_{channel}")) for channel in PREFERENCE_CHANNELS
             }
             self._fan_apply_preferences(mailing_sudo, partners, email, wanted)
+            preferred = post.get("preferred_channel") or False
+            if preferred in PREFERENCE_CHANNELS or preferred is False:
+                partners.sudo().write({"fan_preferred_channel": preferred})
             saved = True
             partner.invalidate_recordset(["consent_email", "consent_sms", "consent_wechat"])
         lang = partner.lang or "zh_CN"

@@ -128,6 +128,25 @@ class TestFanUnsubscribe(FanMassMailCommon, HttpCase):
         self.assertEqual(entry.ip_address, "127.0.0.1")
         self.assertFalse(self._is_blacklisted(self.email))
 
+    def test_preference_page_sets_preferred_channel(self):
+        token = self.mailing._generate_mailing_recipient_token(self.fan_granted.id, self.email)
+        url = (
+            f"/mailing/{self.mailing.id}/fan_preferences?document_id={self.fan_granted.id}"
+            f"&email={self.email}&hash_token={token}"
+        )
+        page = self.url_open(url)
+        self.assertIn('name="preferred_channel"', page.text)
+        csrf_token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        data = {"csrf_token": csrf_token, "consent_email": "1", "consent_sms": "1"}
+        self.url_open(url, data=dict(data, preferred_channel="sms"))
+        self.assertEqual(self.fan_granted.fan_preferred_channel, "sms")
+        self.url_open(url, data=dict(data, preferred_channel="fax"))
+        self.assertEqual(
+            self.fan_granted.fan_preferred_channel, "sms", "unknown values are ignored"
+        )
+        self.url_open(url, data=dict(data, preferred_channel=""))
+        self.assertFalse(self.fan_granted.fan_preferred_channel)
+
     def test_preference_page_bad_token(self):
         url = (
             f"/mailing/{self.mailing.id}/fan_preferences?document_id={self.fan_granted.id}"
