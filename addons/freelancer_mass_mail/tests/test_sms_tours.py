@@ -17,7 +17,9 @@ class TestFanMailingTours(FanMassMailCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The test database may have zh_CN as the admin's language.
+        # The test database may have been created with Chinese as its only
+        # language: activate English for the tour's English labels.
+        cls.env["res.lang"]._activate_lang("en_US")
         cls.env.ref("base.user_admin").lang = "en_US"
         cls.env.ref("base.user_admin").group_ids |= cls.env.ref(
             "mass_mailing.group_mass_mailing_user"

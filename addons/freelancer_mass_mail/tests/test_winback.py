@@ -33,6 +33,10 @@ class TestFanWinback(FanMassMailCommon):
         cls.active_fan._fan_record_consent("email", "grant", "manual")
         cls.active_fan._fan_log_interaction("email_click", date=cls.now)
 
+    def _own(self):
+        # Demo fans, when the database has them, may be inactive as well.
+        return self.fan_granted | self.fan_granted_2 | self.fan_withdrawn | self.active_fan
+
     def _run_cron(self, at):
         with freeze_time(at):
             return self.env["res.partner"]._cron_fan_email_winback()
@@ -42,7 +46,7 @@ class TestFanWinback(FanMassMailCommon):
         self.assertTrue(mailing.fan_is_winback)
         self.assertEqual(mailing.state, "in_queue")
         self.assertEqual(mailing.subject, self.template.subject)
-        recipients = self.env["res.partner"].browse(mailing._get_recipients())
+        recipients = self.env["res.partner"].browse(mailing._get_recipients()) & self._own()
         self.assertEqual(recipients, self.fan_granted | self.fan_granted_2)
         self.assertEqual(self.fan_granted.email_winback_mailing_id, mailing)
         # The next run finds nobody new: one win-back per inactivity period.
@@ -65,7 +69,7 @@ class TestFanWinback(FanMassMailCommon):
         )
         later = fields.Datetime.add(self.now, days=31)
         sunset_ids, _mailing = self._run_cron(later)
-        self.assertEqual(sunset_ids, [self.fan_granted.id])
+        self.assertEqual([i for i in sunset_ids if i in self._own().ids], [self.fan_granted.id])
         self.assertTrue(self.fan_granted.email_sunset_date)
         self.assertFalse(self.fan_granted_2.email_sunset_date)
 
