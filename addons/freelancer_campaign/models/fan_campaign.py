@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
+from odoo.tools import is_html_empty
 
 from odoo.addons.freelancer_mass_mail.tools.sms import sms_part_count
 from odoo.addons.freelancer_wechat.models.wechat_account_api import WechatApiError
@@ -235,7 +236,7 @@ class FanCampaign(models.Model):
                 )
             channels.append("wechat")
         if self.use_email:
-            if not (self.email_subject or "").strip() or not self.email_body:
+            if not (self.email_subject or "").strip() or is_html_empty(self.email_body):
                 raise UserError(self.env._("Email is on: write the email subject and body."))
             if not (self.email_from or "").strip():
                 raise UserError(self.env._("Email is on: set the sender address (Send From)."))

@@ -248,6 +248,8 @@ class TestCampaign(MassSMSCommon):
     def test_missing_content_rejected(self):
         with self.assertRaisesRegex(UserError, "SMS"):
             self._campaign(sms_body=False).action_plan()
+        with self.assertRaisesRegex(UserError, "email subject and body"):
+            self._campaign(email_body="<p><br></p>").action_plan()
         with self.assertRaisesRegex(UserError, "at least one channel"):
             self._campaign(use_wechat=False, use_email=False, use_sms=False).action_plan()
 

@@ -16,11 +16,35 @@ REVIEW_FIELDS = ("name", "email", "phone", "city", "weibo", "tags")
 
 HEADER_ALIASES = {
     "name": ("name", "姓名", "名字", "昵称", "nickname", "full name", "联系人"),
-    "email": ("email", "e-mail", "邮箱", "电子邮件", "邮件", "email address", "邮箱地址"),
-    "phone": ("mobile", "phone", "手机", "手机号", "手机号码", "电话", "联系电话", "mobile phone"),
+    "email": (
+        "email",
+        "e-mail",
+        "邮箱",
+        "电子邮件",
+        "电子邮箱",
+        "邮件",
+        "email address",
+        "邮箱地址",
+        "e-mail address",
+        "mail",
+    ),
+    "phone": (
+        "mobile",
+        "phone",
+        "手机",
+        "手机号",
+        "手机号码",
+        "电话",
+        "联系电话",
+        "mobile phone",
+        "电话号码",
+        "移动电话",
+        "phone number",
+        "tel",
+    ),
     "city": ("city", "城市", "所在城市", "地区"),
     "weibo": ("weibo", "微博", "微博uid", "weibo uid"),
-    "tags": ("tags", "标签", "分组"),
+    "tags": ("tags", "tag", "标签", "分组"),
 }
 
 
@@ -48,6 +72,9 @@ class FanImport(models.Model):
     )
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft", readonly=True)
     encoding = fields.Char(readonly=True)
+    ignored_columns = fields.Char(
+        readonly=True, help="Columns of the file that the import does not recognise."
+    )
     line_ids = fields.One2many(
         comodel_name="fan.import.line", inverse_name="import_id", string="Results", readonly=True
     )
@@ -96,6 +123,7 @@ class FanImport(models.Model):
             )
         header, rows, encoding = self._read_file()
         columns = self._map_columns(header)
+        ignored = [title for index, title in enumerate(header) if index not in columns.values()]
         records, lines = self._parse_rows(rows, columns)
         attachment = (
             self.env["ir.attachment"]
@@ -116,6 +144,7 @@ class FanImport(models.Model):
             {
                 "state": "done",
                 "encoding": encoding,
+                "ignored_columns": ", ".join(title for title in ignored if title) or False,
                 "line_ids": [fields.Command.create(line) for line in lines],
                 "created_count": sum(line["status"] == "created" for line in lines),
                 "updated_count": sum(line["status"] == "updated" for line in lines),
@@ -124,6 +153,9 @@ class FanImport(models.Model):
                 "error_count": sum(line["status"] == "error" for line in lines),
             }
         )
+        # Score the new and updated fans now rather than at the nightly recompute,
+        # so that they appear in their tier at once.
+        self.line_ids.partner_id._fan_recompute_scores()
         _logger.info(
             "Fan import %s: %s created, %s matched, %s duplicates, %s to review, %s errors",
             self.id,

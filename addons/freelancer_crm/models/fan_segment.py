@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 from odoo.tools.safe_eval import safe_eval
 
@@ -55,6 +56,22 @@ class FanSegment(models.Model):
     email_count = fields.Integer(string="Reachable by Email", compute="_compute_counts")
     sms_count = fields.Integer(string="Reachable by SMS", compute="_compute_counts")
     wechat_count = fields.Integer(string="Reachable on WeChat", compute="_compute_counts")
+
+    @api.constrains("extra_domain")
+    def _check_extra_domain(self):
+        for segment in self:
+            try:
+                domain = Domain(safe_eval(segment.extra_domain or "[]"))
+                self.env["res.partner"].search_count(domain, limit=1)
+            except Exception as error:  # any syntax, name or field error of user input
+                raise ValidationError(
+                    self.env._(
+                        "The advanced filter of segment “%(segment)s” is not a valid domain: "
+                        "%(error)s",
+                        segment=segment.name,
+                        error=error,
+                    )
+                ) from error
 
     @api.depends(
         "min_tier_id",

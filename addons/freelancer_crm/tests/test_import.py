@@ -11,6 +11,7 @@ CSV_TEXT = (
     '张伟,,zhang.wei@example.com,杭州,"手作,写作"\n'
     "坏号码,12345,,,\n"
     "坏邮箱,,not-an-email,,\n"
+    "双at,,bad@@mail,,\n"
 )
 
 
@@ -25,7 +26,8 @@ class TestImport(FanCase):
         self.assertEqual(fan_import.encoding, "utf-8-sig")
         self.assertEqual(fan_import.created_count, 3)
         self.assertEqual(fan_import.duplicate_count, 1)
-        self.assertEqual(fan_import.error_count, 2)
+        self.assertEqual(fan_import.error_count, 3)
+        self.assertFalse(self.Partner.search([("email", "ilike", "@mail")]))
         wang = self.Partner.search([("fan_mobile", "=", "+8613800138000")])
         self.assertEqual(len(wang), 1)
         self.assertEqual(wang.name, "王芳")
@@ -37,6 +39,20 @@ class TestImport(FanCase):
         self.assertEqual(wang.fan_source, "import")
         self.assertEqual(self._lines(fan_import, "duplicate").row, 4)
         self.assertIn("2", self._lines(fan_import, "duplicate").message)
+
+    def test_import_other_header_names_and_ignored_columns(self):
+        content = (
+            "姓名,手机号码,电子邮箱,备注\n郑浩然,0086 136 0013 6003,Zheng.HR@example.com,老客户\n"
+        )
+        fan_import = self._import_file(content.encode("gbk"))
+        zheng = self.Partner.search([("email_normalized", "=", "zheng.hr@example.com")])
+        self.assertEqual(zheng.phone, "+8613600136003")
+        self.assertEqual(fan_import.ignored_columns, "备注")
+
+    def test_imported_fans_get_a_tier_at_once(self):
+        self._import_file(CSV_TEXT.encode())
+        zhang = self.Partner.search([("email_normalized", "=", "zhang.wei@example.com")])
+        self.assertEqual(zhang.fan_tier_id, self.tier_potential)
 
     def test_import_gbk(self):
         fan_import = self._import_file(CSV_TEXT.encode("gbk"))

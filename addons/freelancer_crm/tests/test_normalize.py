@@ -32,6 +32,11 @@ class TestNormalize(FanCase):
         self.assertEqual(normalize_email("  Li.Na@Example.COM "), "li.na@example.com")
         self.assertFalse(normalize_email("li.na at example.com"))
 
+    def test_email_with_extra_at_rejected(self):
+        for raw in ("bad@@mail", "foo@bar@baz.com", "@example.com", "a@b", "a@b.c d"):
+            with self.subTest(raw=raw):
+                self.assertFalse(normalize_email(raw))
+
     def test_mask_phone_hides_middle(self):
         self.assertEqual(mask_phone("+8613800138000"), "+8613****00")
         self.assertNotIn("0013800", mask_phone("+8613800138000"))
@@ -49,6 +54,25 @@ class TestNormalize(FanCase):
         header, rows, _encoding = read_table("name;email\n\n张伟;zw@example.com\n;\n".encode())
         self.assertEqual(header, ["name", "email"])
         self.assertEqual(rows, [["张伟", "zw@example.com"]])
+
+    def test_read_table_keeps_rare_names_in_gbk(self):
+        text = (
+            "姓名,手机\n王芳,13800138000\n郑浩然,13800138001\n张喆,13800138002\n李昇,13800138003\n"
+        )
+        _header, rows, encoding = read_table(text.encode("gbk"))
+        self.assertEqual(encoding, "gb18030")
+        self.assertEqual(rows[2][0], "张喆")
+
+    def test_read_table_rejects_big5_and_shift_jis(self):
+        for encoding in ("big5", "shift_jis"):
+            with self.subTest(encoding=encoding):
+                data = "name,email\n陳雅婷,chen@example.com\n林志豪,lin@example.com\n".encode(
+                    encoding, errors="ignore"
+                )
+                if encoding == "shift_jis":
+                    data = "name,email\n山田太郎,yamada@example.com\n".encode(encoding)
+                with self.assertRaises(TableError):
+                    read_table(data)
 
     def test_read_table_rejects_binary_and_empty(self):
         with self.assertRaises(TableError):

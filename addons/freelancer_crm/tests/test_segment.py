@@ -1,3 +1,4 @@
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import FanCase
@@ -84,3 +85,8 @@ class TestSegment(FanCase):
             with self.subTest(values=values):
                 segment = self.Segment.create(dict(values, name="行为"))
                 self.assertEqual(self._members(segment), expected)
+
+    def test_invalid_extra_domain_rejected(self):
+        for extra in ('[("name","="', "garbage", "[('no_such_field', '=', 1)]"):
+            with self.subTest(extra=extra), self.assertRaises(ValidationError):
+                self.Segment.create({"name": "坏的", "extra_domain": extra})

@@ -1,5 +1,7 @@
 """Normalisation of the contact keys people type in China."""
 
+import re
+
 import phonenumbers
 
 from odoo.tools import email_normalize
@@ -26,11 +28,19 @@ def normalize_phone(raw, region="CN"):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# One local part, one @, a domain with a dot: what a contact list should hold.
+# email_normalize alone would pull an address out of text like "bad@@mail".
+EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+
+
 def normalize_email(raw):
-    """Return ``raw`` stripped and lowercased, or ``False`` when it is not an email."""
+    """Return ``raw`` stripped and lowercased, or ``False`` when it is not one email address."""
     if not raw:
         return False
-    return email_normalize(str(raw).strip()) or False
+    text = str(raw).strip()
+    if not EMAIL_RE.match(text):
+        return False
+    return email_normalize(text) or False
 
 
 def mask_phone(e164):

@@ -11,13 +11,37 @@ class TableError(ValueError):
     """The file cannot be read as a table."""
 
 
+def _looks_misdecoded(text):
+    """Tell whether GB18030 text is likely another encoding read by mistake.
+
+    GB18030 decodes almost any byte string, so a Big5 or Shift-JIS file comes
+    out as private-use characters or as rare characters outside GB2312, which
+    real Chinese contact lists seldom contain.
+    """
+    # NOTE: a heuristic: a short file of rare names may be refused, and a Big5
+    # file that happens to map to common characters may pass.
+    non_ascii = [char for char in text if ord(char) > 0x7F]
+    if any("\ue000" <= char <= "\uf8ff" for char in non_ascii):
+        return True
+    rare = 0
+    for char in non_ascii:
+        try:
+            char.encode("gb2312")
+        except UnicodeEncodeError:
+            rare += 1
+    return rare >= 2 and rare > 0.3 * len(non_ascii)
+
+
 def decode_csv(data):
     """Return the text of a CSV file and the encoding that decoded it."""
     for encoding in CSV_ENCODINGS:
         try:
-            return data.decode(encoding), encoding
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding == "gb18030" and _looks_misdecoded(text):
+            break
+        return text, encoding
     raise TableError("encoding")
 
 

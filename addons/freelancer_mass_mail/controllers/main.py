@@ -98,6 +98,8 @@ class FanMassMailController(MassMailController):
         the current state. A POST (with CSRF token) records the changes in the
         consent ledger.
         """
+        if document_id is not None and not str(document_id).isdigit():
+            raise NotFound()
         try:
             mailing_sudo = self._check_mailing_email_token(
                 mailing_id, document_id, email, hash_token, required_mailing_id=True
@@ -110,8 +112,15 @@ class FanMassMailController(MassMailController):
         partner = partners[0]
         saved = False
         if request.httprequest.method == "POST":
+            has_wechat = bool(
+                partner.fan_identity_ids.filtered(lambda i: i.channel == "wechat_openid")
+            )
+            available = {"email": True, "sms": bool(partner.fan_mobile), "wechat": has_wechat}
+            # A channel the page does not offer is left as it is, whatever the POST says.
             wanted = {
-                channel: bool(post.get(f"consent_{channel}")) for channel in PREFERENCE_CHANNELS
+                channel: bool(post.get(f"consent_{channel}"))
+                for channel in PREFERENCE_CHANNELS
+                if available[channel]
             }
             self._fan_apply_preferences(mailing_sudo, partners, email, wanted)
             preferred = post.get("preferred_channel") or False

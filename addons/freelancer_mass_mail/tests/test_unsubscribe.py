@@ -147,6 +147,35 @@ class TestFanUnsubscribe(FanMassMailCommon, HttpCase):
         self.url_open(url, data=dict(data, preferred_channel=""))
         self.assertFalse(self.fan_granted.fan_preferred_channel)
 
+    def test_preference_page_bad_document_id(self):
+        token = self.mailing._generate_mailing_recipient_token(self.fan_granted.id, self.email)
+        url = (
+            f"/mailing/{self.mailing.id}/fan_preferences?document_id=abc"
+            f"&email={self.email}&hash_token={token}"
+        )
+        self.assertEqual(self.url_open(url).status_code, 404)
+
+    def test_preference_page_ignores_channels_it_does_not_offer(self):
+        self.fan_granted.phone = False
+        token = self.mailing._generate_mailing_recipient_token(self.fan_granted.id, self.email)
+        url = (
+            f"/mailing/{self.mailing.id}/fan_preferences?document_id={self.fan_granted.id}"
+            f"&email={self.email}&hash_token={token}"
+        )
+        page = self.url_open(url)
+        self.assertNotIn('name="consent_sms"', page.text)
+        csrf_token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        before = self.fan_granted.consent_sms
+        self.url_open(
+            url, data={"csrf_token": csrf_token, "consent_email": "1", "consent_sms": "1"}
+        )
+        self.assertEqual(self.fan_granted.consent_sms, before)
+        self.assertFalse(
+            self.env["fan.consent"].search(
+                [("partner_id", "=", self.fan_granted.id), ("source", "=", "preference_page")]
+            )
+        )
+
     def test_preference_page_bad_token(self):
         url = (
             f"/mailing/{self.mailing.id}/fan_preferences?document_id={self.fan_granted.id}"

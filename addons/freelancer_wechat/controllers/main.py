@@ -58,7 +58,8 @@ class WechatCallbackController(Controller):
     def _get_account(self, account_id):
         # sudo: the caller is WeChat, as the public user, and must not read accounts.
         # The record only serves to check the signature; it is never returned.
-        return request.env["wechat.account"].sudo().browse(account_id).exists()
+        # An archived account no longer answers.
+        return request.env["wechat.account"].sudo().browse(account_id).exists().filtered("active")
 
     def _verify_url(self, account, params):
         """Return ``echostr`` when the URL check is signed with the account's token.
@@ -149,10 +150,25 @@ class WechatCallbackController(Controller):
     def _parse(self, xml):
         try:
             message = parse_message(xml)
-            # Reading ``time`` converts CreateTime, so a non-numeric value fails here.
+            # Reading ``time`` converts CreateTime, so a non-numeric or out-of-range
+            # value fails here. Nested elements where WeChat sends text make
+            # wechatpy fail with AttributeError or leave a dict in place of a string.
             complete = message is not None and isinstance(message.source, str) and message.time
-        except (ExpatError, KeyError, TypeError, ValueError):
+            nested = any(
+                isinstance(value, dict) for value in getattr(message, "_data", {}).values()
+            )
+        except (
+            ExpatError,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            OSError,
+            OverflowError,
+        ):
             raise CallbackError(400, "malformed XML") from None
+        if nested:
+            raise CallbackError(400, "malformed XML: nested element in a text field")
         if not complete:
             raise CallbackError(400, "FromUserName or CreateTime missing")
         return message

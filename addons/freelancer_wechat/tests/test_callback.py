@@ -359,6 +359,12 @@ class TestCallbackPlain(WechatCallbackCase):
             f"<xml><FromUserName>{openid}</FromUserName><CreateTime>soon</CreateTime>"
             "<MsgType>text</MsgType></xml>",
             b"\xff\xfe<\x00x\x00m\x00l\x00>\x00",
+            f"<xml><FromUserName>{openid}</FromUserName><CreateTime>99999999999999999</CreateTime>"
+            "<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",
+            f"<xml><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
+            "<MsgType><a>1</a></MsgType></xml>",
+            f"<xml><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
+            "<MsgType>text</MsgType><Content>hi</Content><MsgId><a>1</a></MsgId></xml>",
         ]
         for body in bodies:
             with self.subTest(body=body[:40]):
@@ -367,6 +373,12 @@ class TestCallbackPlain(WechatCallbackCase):
                 self.assertEqual(response.status_code, 400)
                 self.assertNotIn("Traceback", response.text)
         self.assert_nothing_stored(openid)
+
+    def test_archived_account_not_found(self):
+        self.account.active = False
+        response = self.post_plain(self.text_xml("oTestArchived000001", "hi"))
+        self.assertEqual(response.status_code, 404)
+        self.assert_nothing_stored("oTestArchived000001")
 
     def test_unknown_account_not_found(self):
         response = self.url_open(
