@@ -7,7 +7,6 @@ class FanSegment(models.Model):
 
     clicked_link_id = fields.Many2one(
         comodel_name="link.tracker",
-        string="Clicked Link",
         help="Keep fans who clicked this tracked link in a mailing.",
     )
 
