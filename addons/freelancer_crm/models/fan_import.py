@@ -4,13 +4,17 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import normalize_email, normalize_phone
+from ..tools import is_mobile_number, normalize_email, normalize_phone
 from ..tools.tabular import TableError, read_table
 
 _logger = logging.getLogger(__name__)
 
 # Column titles seen in contact lists exported from WeChat tools, Excel and
 # email services, lowercased; the first matching column wins.
+# Longer names are data errors (a whole column pasted into one cell), and they
+# would not fit PostgreSQL's index on contact names.
+NAME_MAX_LENGTH = 128
+
 # Row data kept on a result line that waits for review.
 REVIEW_FIELDS = ("name", "email", "phone", "city", "weibo", "tags")
 
@@ -192,7 +196,9 @@ class FanImport(models.Model):
                     "Save it as CSV (UTF-8) and try again."
                 )
             elif reason == "empty":
-                message = self.env._("The file contains no rows.")
+                message = self.env._(
+                    "The file contains no rows under its header row. Add one row per person."
+                )
             else:
                 message = self.env._("The file cannot be read as an Excel workbook (.xlsx).")
             raise UserError(message) from error
@@ -239,6 +245,9 @@ class FanImport(models.Model):
                 problems.append(self.env._("invalid phone number “%(phone)s”", phone=raw_phone))
             if not email and not phone:
                 problems.append(self.env._("no valid email or mobile"))
+            if len(cell("name")) > NAME_MAX_LENGTH:
+                problems = [self.env._("name longer than %(max)s characters", max=NAME_MAX_LENGTH)]
+                email = phone = False
             if problems and not (email or phone):
                 lines.append(
                     {
@@ -363,7 +372,9 @@ class FanImport(models.Model):
         action = "grant" if self.consent_basis == "proof" else "request"
         states = self.env["fan.consent"]._current_states(partner.ids)
         kept = []
-        for channel, address in (("email", record["email"]), ("sms", record["phone"])):
+        # A landline gets no SMS consent: it cannot receive text messages.
+        sms_address = record["phone"] if is_mobile_number(record["phone"]) else False
+        for channel, address in (("email", record["email"]), ("sms", sms_address)):
             if not address:
                 continue
             state = states.get((partner.id, channel), "none")
@@ -388,7 +399,9 @@ class FanImport(models.Model):
     def _get_tags(self, text):
         Tag = self.env["res.partner.category"]
         tags = Tag
-        for name in filter(None, (part.strip() for part in text.replace("，", ",").split(","))):
+        for separator in ("，", "、", ";", "；", "|"):
+            text = text.replace(separator, ",")
+        for name in filter(None, (part.strip() for part in text.split(","))):
             tag = Tag.search([("name", "=", name)], limit=1) or Tag.create({"name": name})
             tags |= tag
         return tags

@@ -49,6 +49,29 @@ class TestImport(FanCase):
         self.assertEqual(zheng.phone, "+8613600136003")
         self.assertEqual(fan_import.ignored_columns, "备注")
 
+    def test_header_only_file_rejected(self):
+        with self.assertRaisesRegex(UserError, "no rows"):
+            self._import_file("姓名,手机,邮箱\n".encode())
+
+    def test_landline_tags_nul_and_long_names(self):
+        content = (
+            "姓名,电话,邮箱,标签\n"
+            "座机用户,010-12345678,landline@example.com,读者、陶艺\n"
+            "空\x00字节,,nul@example.com,\n" + "长" * 300 + ",,long@example.com,\n"
+        )
+        fan_import = self._import_file(content.encode())
+        landline = self.Partner.search([("email_normalized", "=", "landline@example.com")])
+        self.assertEqual(landline.phone, "+861012345678")
+        self.assertEqual(landline.consent_email, "granted")
+        self.assertEqual(landline.consent_sms, "none", "a landline cannot receive SMS")
+        self.assertEqual(sorted(landline.category_id.mapped("name")), ["读者", "陶艺"])
+        nul = self.Partner.search([("email_normalized", "=", "nul@example.com")])
+        self.assertEqual(nul.name, "空字节")
+        self.assertFalse(self.Partner.search([("email_normalized", "=", "long@example.com")]))
+        line = fan_import.line_ids.filtered(lambda line: line.row == 4)
+        self.assertEqual(line.status, "error")
+        self.assertIn("128", line.message)
+
     def test_imported_fans_get_a_tier_at_once(self):
         self._import_file(CSV_TEXT.encode())
         zhang = self.Partner.search([("email_normalized", "=", "zhang.wei@example.com")])

@@ -33,6 +33,20 @@ def normalize_phone(raw, region="CN"):
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
+def is_mobile_number(e164):
+    """Tell whether an E.164 number can receive SMS (a mobile, not a landline)."""
+    if not e164:
+        return False
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
 def normalize_email(raw):
     """Return ``raw`` stripped and lowercased, or ``False`` when it is not one email address."""
     if not raw:

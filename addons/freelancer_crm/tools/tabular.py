@@ -81,8 +81,9 @@ def read_table(data, filename=""):
         rows, encoding = _read_xlsx(data)
     else:
         rows, encoding = _read_csv(data)
-    rows = [[(cell or "").strip() for cell in row] for row in rows]
+    # NUL bytes cannot be stored in PostgreSQL text; they carry no meaning here.
+    rows = [[(cell or "").replace("\x00", "").strip() for cell in row] for row in rows]
     rows = [row for row in rows if any(row)]
-    if not rows:
+    if len(rows) < 2:
         raise TableError("empty")
     return rows[0], rows[1:], encoding
