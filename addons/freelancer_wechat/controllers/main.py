@@ -169,6 +169,13 @@ class WechatCallbackController(Controller):
             raise CallbackError(400, "malformed XML") from None
         if nested:
             raise CallbackError(400, "malformed XML: nested element in a text field")
+        try:
+            # CreateTime is seconds since 1970; anything past 2100 cannot be real.
+            valid_time = 0 <= int(message.time) < 4102444800
+        except (TypeError, ValueError):
+            valid_time = False
+        if not valid_time:
+            raise CallbackError(400, "CreateTime out of range")
         if not complete:
             raise CallbackError(400, "FromUserName or CreateTime missing")
         return message
