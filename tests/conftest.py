@@ -111,7 +111,7 @@ def odoo_server(e2e_settings, smtp_server):
             if requests.get(f"{base_url}/web/health", timeout=10).status_code == 200:
                 break
         except (requests.ConnectionError, requests.Timeout):
-            pass  # still starting: a busy machine may take long to answer
+            pass  # still starting: on a busy machine the first response can take minutes
         if time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"Odoo did not answer on {base_url} within {ODOO_START_TIMEOUT} s")
