@@ -80,6 +80,7 @@ class FanCampaign(models.Model):
     planned_count = fields.Integer(string="Planned", compute="_compute_recipient_counts")
     unreachable_count = fields.Integer(string="Unreachable", compute="_compute_recipient_counts")
     capped_count = fields.Integer(string="Over Cap", compute="_compute_recipient_counts")
+    failed_count = fields.Integer(string="Failed", compute="_compute_recipient_counts")
     wechat_sent_count = fields.Integer(string="WeChat Sent", compute="_compute_results")
     email_sent_count = fields.Integer(string="Emails Sent", compute="_compute_results")
     email_opened_count = fields.Integer(string="Emails Opened", compute="_compute_results")
@@ -111,6 +112,7 @@ class FanCampaign(models.Model):
             campaign.planned_count = states.count("planned")
             campaign.unreachable_count = states.count("unreachable")
             campaign.capped_count = states.count("capped")
+            campaign.failed_count = states.count("failed")
 
     @api.depends("sms_body")
     def _compute_sms_preview(self):
@@ -197,6 +199,18 @@ class FanCampaign(models.Model):
                 raise UserError(self.env._("“%(name)s” has already been sent.", name=campaign.name))
             if campaign.state == "draft":
                 campaign.action_plan()
+            campaign._send()
+        return True
+
+    def action_retry_failed(self):
+        """Send again to the recipients whose message failed, on the same channel."""
+        for campaign in self:
+            failed = campaign.recipient_ids.filtered(lambda r: r.state == "failed")
+            if not failed:
+                raise UserError(
+                    self.env._("“%(name)s” has no failed recipients.", name=campaign.name)
+                )
+            failed.write({"state": "planned", "reason": False})
             campaign._send()
         return True
 

@@ -217,6 +217,31 @@ class TestCampaign(MassSMSCommon):
         self.assertEqual((recipient.channel, recipient.state), ("email", "sent"))
         self.assertIn("45015", recipient.reason)
 
+    def test_retry_failed_sends_once(self):
+        fan = next(
+            f for f, (consents, preferred) in self.fans.items()
+            if consents == {"wechat"} and not preferred
+        )  # fmt: skip
+        segment = self.env["fan.segment"].create(
+            {"name": "一人", "extra_domain": repr([("id", "=", fan.id)])}
+        )
+        campaign = self._campaign(segment_id=segment.id)
+        self.fake_api.custom_messages.clear()
+        self.fake_api.fail("/cgi-bin/message/custom/send", 45015)
+        wechat_to, _email_to, _sms_to = self._send(campaign)
+        self.assertFalse(wechat_to)
+        self.assertEqual(campaign.state, "sent")
+        self.assertEqual(campaign.failed_count, 1)
+        self.assertIn("45015", campaign.recipient_ids.reason)
+        with freeze_time(SEND_TIME):
+            campaign.action_retry_failed()
+        self.assertEqual(campaign.recipient_ids.state, "sent")
+        self.assertEqual(
+            [message["touser"] for message in self.fake_api.custom_messages], [self._identity(fan)]
+        )
+        with self.assertRaises(UserError):
+            campaign.action_retry_failed()
+
     def test_engagement_decides_without_preference(self):
         fan = next(
             f for f, (consents, preferred) in self.fans.items()
