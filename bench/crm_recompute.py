@@ -16,13 +16,11 @@ Python peak memory of each phase. Run it with the Python that runs Odoo:
 
 import argparse
 import math
-import os
-import subprocess
-import sys
 import time
 import tracemalloc
 
-import odoo
+from odoo_bench import add_database_arguments, install_module, odoo_options
+
 from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 from odoo.tools import config
@@ -30,37 +28,15 @@ from odoo.tools import config
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", default="freelancer_bench")
+    add_database_arguments(parser, "freelancer_bench")
     parser.add_argument("--partners", type=int, default=100_000)
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--loop-sample", type=int, default=2_000, help="fans timed in the ORM loop")
-    parser.add_argument("--db-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    parser.add_argument("--db-port", default=os.environ.get("PGPORT", "5432"))
-    parser.add_argument("--db-user", default=os.environ.get("PGUSER"))
     return parser.parse_args()
 
 
-def odoo_options(args):
-    addons = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "addons")
-    core = ",".join(p for p in odoo.addons.__path__ if os.path.isdir(p))
-    options = [
-        f"--addons-path={core},{os.path.abspath(addons)}",
-        f"--db_host={args.db_host}",
-        f"--db_port={args.db_port}",
-        "--http-interface=127.0.0.1",
-        "--log-level=warn",
-    ]
-    if args.db_user:
-        options.append(f"--db_user={args.db_user}")
-    return options
-
-
 def ensure_database(args):
-    command = [
-        *(sys.executable, "-m", "odoo", *odoo_options(args), "-d", args.db),
-        *("-i", "freelancer_crm", "--without-demo", "--stop-after-init", "--no-http"),
-    ]
-    subprocess.run(command, check=True)
+    install_module(args, "freelancer_crm")
 
 
 def generate(env, partners, interactions):

@@ -31,8 +31,9 @@ import time
 
 import psycopg2
 from aiosmtpd.controller import Controller
+from odoo_bench import add_database_arguments, install_module
+from odoo_bench import odoo_options as shared_odoo_options
 
-import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import config
@@ -47,13 +48,10 @@ EMAIL_PATTERN = "mailbench%@example.com"
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", default="fce_bench_mail")
+    add_database_arguments(parser, "fce_bench_mail")
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=1, help="runs of each variant, alternated")
     parser.add_argument("--addons-path", help="default: Odoo's addons and this repository's")
-    parser.add_argument("--db-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    parser.add_argument("--db-port", default=os.environ.get("PGPORT", "5432"))
-    parser.add_argument("--db-user", default=os.environ.get("PGUSER"))
     # Internal: run one campaign in this process and print its figures as JSON.
     parser.add_argument("--child", choices=["stock", "fan"], help=argparse.SUPPRESS)
     parser.add_argument("--smtp-port", type=int, help=argparse.SUPPRESS)
@@ -62,23 +60,7 @@ def parse_args():
 
 
 def odoo_options(args, smtp_port=None):
-    addons_path = args.addons_path
-    if not addons_path:
-        addons = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "addons")
-        core = ",".join(p for p in odoo.addons.__path__ if os.path.isdir(p))
-        addons_path = f"{core},{os.path.abspath(addons)}"
-    options = [
-        f"--addons-path={addons_path}",
-        f"--db_host={args.db_host}",
-        f"--db_port={args.db_port}",
-        "--http-interface=127.0.0.1",
-        "--log-level=warn",
-    ]
-    if smtp_port:
-        options += ["--smtp=127.0.0.1", f"--smtp-port={smtp_port}"]
-    if args.db_user:
-        options.append(f"--db_user={args.db_user}")
-    return options
+    return shared_odoo_options(args, addons_path=args.addons_path, smtp_port=smtp_port)
 
 
 def database_exists(args):
@@ -96,11 +78,7 @@ def database_exists(args):
 def ensure_database(args):
     if database_exists(args):
         return
-    command = [
-        *(sys.executable, "-m", "odoo", *odoo_options(args), "-d", args.db),
-        *("-i", "freelancer_mass_mail", "--without-demo", "--stop-after-init", "--no-http"),
-    ]
-    subprocess.run(command, check=True)
+    install_module(args, "freelancer_mass_mail", addons_path=args.addons_path)
 
 
 def generate(env, count):

@@ -27,13 +27,13 @@ import time
 import urllib.error
 import urllib.request
 
-import odoo
+from odoo_bench import add_database_arguments, install_module, odoo_options
+
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ADDONS = os.path.abspath(os.path.join(HERE, "..", "addons"))
 TOKEN = "benchToken123"
 NONCE = "benchnonce"
 # Ports this benchmark may use; the first free ones are taken.
@@ -67,28 +67,11 @@ make_server("127.0.0.1", int(sys.argv[1]), app, threaded=True).serve_forever()
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", default="fcw_bench_wechat")
+    add_database_arguments(parser, "fcw_bench_wechat")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000, help="requests per target")
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests per target")
-    parser.add_argument("--db-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    parser.add_argument("--db-port", default=os.environ.get("PGPORT", "5432"))
-    parser.add_argument("--db-user", default=os.environ.get("PGUSER"))
     return parser.parse_args()
-
-
-def odoo_options(args):
-    core = ",".join(path for path in odoo.addons.__path__ if os.path.isdir(path))
-    options = [
-        f"--addons-path={core},{ADDONS}",
-        f"--db_host={args.db_host}",
-        f"--db_port={args.db_port}",
-        "--http-interface=127.0.0.1",
-        "--log-level=warn",
-    ]
-    if args.db_user:
-        options.append(f"--db_user={args.db_user}")
-    return options
 
 
 def free_ports(count):
@@ -103,11 +86,7 @@ def free_ports(count):
 
 
 def ensure_database(args):
-    command = [
-        *(sys.executable, "-m", "odoo", *odoo_options(args), "-d", args.db),
-        *("-i", "freelancer_wechat", "--without-demo", "--stop-after-init", "--no-http"),
-    ]
-    subprocess.run(command, check=True)
+    install_module(args, "freelancer_wechat")
 
 
 def ensure_account(args):

@@ -15,17 +15,16 @@ Every run uses new OpenIDs and UnionIDs, so it creates all fans anew.
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 
-import odoo
+from odoo_bench import ADDONS, add_database_arguments, install_module, odoo_options
+
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ADDONS = os.path.abspath(os.path.join(HERE, "..", "addons"))
 sys.path.insert(0, os.path.join(ADDONS, "freelancer_wechat", "tests"))
 
 from fake_wechat_api import FakeWechatApi  # noqa: E402
@@ -33,38 +32,16 @@ from fake_wechat_api import FakeWechatApi  # noqa: E402
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", default="fcw_bench_wechat")
+    add_database_arguments(parser, "fcw_bench_wechat")
     parser.add_argument("--followers", type=int, default=100_000)
     parser.add_argument(
         "--loop-sample", type=int, default=1_000, help="followers timed in the naive sync"
     )
-    parser.add_argument("--db-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    parser.add_argument("--db-port", default=os.environ.get("PGPORT", "5432"))
-    parser.add_argument("--db-user", default=os.environ.get("PGUSER"))
     return parser.parse_args()
 
 
-def odoo_options(args):
-    core = ",".join(path for path in odoo.addons.__path__ if os.path.isdir(path))
-    options = [
-        f"--addons-path={core},{ADDONS}",
-        f"--db_host={args.db_host}",
-        f"--db_port={args.db_port}",
-        "--http-interface=127.0.0.1",
-        "--log-level=warn",
-    ]
-    if args.db_user:
-        options.append(f"--db_user={args.db_user}")
-    return options
-
-
 def ensure_database(args):
-    """Install freelancer_wechat in ``args.db``; a no-op when it is installed."""
-    command = [
-        *(sys.executable, "-m", "odoo", *odoo_options(args), "-d", args.db),
-        *("-i", "freelancer_wechat", "--without-demo", "--stop-after-init", "--no-http"),
-    ]
-    subprocess.run(command, check=True)
+    install_module(args, "freelancer_wechat")
 
 
 def create_account(env, fake, run_id, label):

@@ -143,7 +143,7 @@ class ResPartner(models.Model):
     def write(self, vals):
         if "fan_tier_id" not in vals:
             return super().write(vals)
-        # The tier is computed; a user who moves a card to another tier on the
+        # The tier is computed, so a user who moves a card to another tier on the
         # kanban board sets a manual override, with the move as its reason.
         vals = dict(vals)
         tier = self.env["fan.tier"].browse(vals.pop("fan_tier_id"))
@@ -386,7 +386,7 @@ class ResPartner(models.Model):
     def _fan_find(self, identities, account_key=""):
         """Return the partners matching ``identities`` (``{channel: value}``).
 
-        The result holds one partner when the identities point to one person, and
+        The result contains one partner when the identities point to one person, and
         several when they point to different people (an ambiguous match the
         caller must not merge silently).
         """
@@ -509,7 +509,7 @@ class ResPartner(models.Model):
         # Grouping by the primary key lets the query read the partner's other
         # columns. The tier is the override while it runs, else dormant after
         # the inactivity cutoff, else the highest tier whose threshold the
-        # score reaches; every change lands in fan_tier_history.
+        # score reaches. Every change is inserted into fan_tier_history.
         query = f"""
             WITH scores AS (
                 SELECT p.id AS partner_id,

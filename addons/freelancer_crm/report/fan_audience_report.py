@@ -7,7 +7,7 @@ class FanAudienceReport(models.Model):
     """Audience per channel per day, as the WeChat back office shows it.
 
     New and lost count the people whose consent on the channel was granted
-    or withdrawn that day; the total is the running sum of the net change.
+    or withdrawn that day. The total is the running sum of the net change.
     Days are calendar days in China Standard Time (UTC+8), where the users
     of this suite work.
     """
@@ -22,8 +22,8 @@ class FanAudienceReport(models.Model):
     new_count = fields.Integer(string="New", readonly=True)
     lost_count = fields.Integer(string="Lost", readonly=True)
     net_count = fields.Integer(string="Net", readonly=True)
-    # NOTE: a running total only adds up within one channel and day; grouped
-    # by week or month the report shows the highest total of the period.
+    # NOTE: a running total only adds up within one channel and day. Grouped
+    # by week or month, the report shows the highest total of the period.
     total_count = fields.Integer(string="Total", readonly=True, aggregator="max")
 
     def init(self):

@@ -116,7 +116,7 @@ class FanMassMailController(MassMailController):
                 partner.fan_identity_ids.filtered(lambda i: i.channel == "wechat_openid")
             )
             available = {"email": True, "sms": bool(partner.fan_mobile), "wechat": has_wechat}
-            # A channel the page does not offer is left as it is, whatever the POST says.
+            # A channel the page does not offer is left as it is, whatever the POST contains.
             wanted = {
                 channel: bool(post.get(f"consent_{channel}"))
                 for channel in PREFERENCE_CHANNELS
@@ -193,9 +193,11 @@ class FanMassMailController(MassMailController):
 
     def _fan_record(self, partners, channel, action, source, mailing, email):
         httprequest = request.httprequest
-        address = (
-            email if channel == "email" else (partners[0].fan_mobile if channel == "sms" else False)
-        )
+        address = False
+        if channel == "email":
+            address = email
+        elif channel == "sms":
+            address = partners[0].fan_mobile
         partners._fan_record_consent(
             channel,
             action,

@@ -58,7 +58,7 @@ class WechatCallbackController(Controller):
     def _get_account(self, account_id):
         # sudo: the caller is WeChat, as the public user, and must not read accounts.
         # The record only serves to check the signature; it is never returned.
-        # An archived account no longer answers.
+        # An archived account no longer receives pushes.
         return request.env["wechat.account"].sudo().browse(account_id).exists().filtered("active")
 
     def _verify_url(self, account, params):

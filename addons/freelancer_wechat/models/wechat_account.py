@@ -220,7 +220,7 @@ class WechatAccount(models.Model):
         """Send the reply to ``message`` later, as a customer-service message.
 
         Used when the passive reply would arrive after WeChat's 5-second
-        limit: the callback answers ``success`` and the scheduled action sends
+        limit: the callback responds ``success`` and the scheduled action sends
         the logged reply through the customer-service API.
         """
         self.ensure_one()
