@@ -5,7 +5,8 @@ against it. It implements the endpoints the addon uses with the limits of
 the real API: 10,000 OpenIDs per ``user/get`` page, 100 per
 ``user/info/batchget``, 50 per ``tags/members/batchtagging`` and 7 days per
 ``datacube/getusersummary``. It counts every call by path and returns an
-errcode on request (``fail(path, errcode)``).
+errcode on request (``fail(path, errcode)``). Each mass send keeps the
+OpenIDs it reached in ``mass_sends[clientmsgid]["openids"]``.
 """
 
 import json
@@ -66,6 +67,9 @@ class FakeWechatApi:
         self.drafts = {}
         self.published = []
         self.mass_sends = {}
+        # msg_status returned by message/mass/get, by msg_id; SEND_SUCCESS when absent.
+        self.mass_statuses = {}
+        self.deleted_tags = []
         self.menus = []
         self.read_hours = {}
         self.server = None
@@ -245,6 +249,17 @@ class FakeWechatApi:
     def api_cgi_bin_tags_getidlist(self, _query, body):
         return {"tagid_list": sorted(self.user_tags[body.get("openid")])}
 
+    def api_cgi_bin_tags_delete(self, _query, body):
+        tag_id = (body.get("tag") or {}).get("id")
+        with self.lock:
+            if tag_id not in self.tags:
+                return {"errcode": 45159, "errmsg": "invalid tag id"}
+            del self.tags[tag_id]
+            for tags in self.user_tags.values():
+                tags.discard(tag_id)
+            self.deleted_tags.append(tag_id)
+        return {"errcode": 0, "errmsg": "ok"}
+
     # ------------------------------------------------------------
     # MESSAGES, DRAFTS, MENU
     # ------------------------------------------------------------
@@ -271,13 +286,29 @@ class FakeWechatApi:
                 msg_id = self.mass_sends[client_msg_id]["msg_id"]
                 return dict(_error(45065), msg_id=msg_id)
             msg_id = 1000 + len(self.mass_sends) + 1
-            self.mass_sends[client_msg_id or f"none{msg_id}"] = dict(body, msg_id=msg_id)
+            # The OpenIDs the send reaches, resolved when it is submitted.
+            target = body.get("filter") or {}
+            if target.get("is_to_all"):
+                openids = list(self.followers)
+            else:
+                tag_id = target.get("tag_id")
+                openids = sorted(o for o, tags in self.user_tags.items() if tag_id in tags)
+            self.mass_sends[client_msg_id or f"none{msg_id}"] = dict(
+                body, msg_id=msg_id, openids=openids
+            )
         return {
             "errcode": 0,
             "errmsg": "send job submission success",
             "msg_id": msg_id,
             "msg_data_id": msg_id * 10,
         }
+
+    def api_cgi_bin_message_mass_get(self, _query, body):
+        msg_id = int(body.get("msg_id") or 0)
+        if msg_id not in {send["msg_id"] for send in self.mass_sends.values()}:
+            return {"errcode": 40007, "errmsg": "invalid msg_id"}
+        status = self.mass_statuses.get(msg_id, "SEND_SUCCESS")
+        return {"msg_id": msg_id, "msg_status": status}
 
     def api_cgi_bin_menu_create(self, _query, body):
         self.menus.append(body)
