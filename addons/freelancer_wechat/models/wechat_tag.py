@@ -1,11 +1,25 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Command
+
+from .wechat_account_api import WechatApiError
+
+_logger = logging.getLogger(__name__)
 
 # WeChat limits: 100 tags per account, 20 tags per follower, 50 OpenIDs per
-# batchtagging call.
+# batchtagging call. WeChat's tags/create documentation allows names of 30
+# characters, but the message of its errcode 45158 gives 30 bytes, so the
+# stricter limit is used.
 MAX_TAGS_PER_ACCOUNT = 100
 MAX_TAGS_PER_FAN = 20
 TAGGING_BATCH_SIZE = 50
+MAX_TAG_NAME_BYTES = 30
+# errcode of a follower who already has 20 tags.
+TOO_MANY_TAGS_PER_FAN_ERRCODE = 45059
+# errcode of a tag ID that does not exist on WeChat.
+UNKNOWN_TAG_ERRCODE = 45159
 
 
 class WechatTag(models.Model):
@@ -111,6 +125,15 @@ class WechatTag(models.Model):
         self.ensure_one()
         if self.wechat_id:
             return
+        if len(self.name.encode("utf-8")) > MAX_TAG_NAME_BYTES:
+            raise UserError(
+                self.env._(
+                    "The tag name “%(tag)s” is too long: WeChat accepts at most 30 bytes, "
+                    "that is 10 Chinese characters or 30 Latin letters. Shorten it, then push "
+                    "again.",
+                    tag=self.name,
+                )
+            )
         linked = self.search_count(
             [("account_id", "=", self.account_id.id), ("wechat_id", "!=", 0)]
         )
@@ -144,22 +167,31 @@ class WechatTag(models.Model):
         )
         return {identity.value: identity.partner_id for identity in identities}
 
-    def _check_tags_per_fan(self, partners):
-        new_partners = partners - self.partner_ids
-        if not new_partners:
-            return
+    @api.model
+    def _partners_with_max_tags(self, account, partners):
+        """Return the ``partners`` who already have 20 tags on ``account``.
+
+        Only the tags stored in Odoo count, because memberships set in the
+        WeChat back office are not pulled.
+        """
+        if not partners:
+            return partners.browse()
+        self.flush_model(["account_id", "partner_ids"])
         self.env.cr.execute(
             """
-            SELECT rel.partner_id, count(*)
+            SELECT rel.partner_id
               FROM wechat_tag_partner_rel rel
               JOIN wechat_tag tag ON tag.id = rel.tag_id
              WHERE tag.account_id = %s AND rel.partner_id = ANY(%s)
              GROUP BY rel.partner_id
             HAVING count(*) >= %s
             """,
-            [self.account_id.id, new_partners.ids, MAX_TAGS_PER_FAN],
+            [account.id, partners.ids, MAX_TAGS_PER_FAN],
         )
-        full = self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
+        return partners.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _check_tags_per_fan(self, partners):
+        full = self._partners_with_max_tags(self.account_id, partners - self.partner_ids)
         if full:
             raise UserError(
                 self.env._(
@@ -173,20 +205,90 @@ class WechatTag(models.Model):
                 )
             )
 
+    def _wechat_tag_partners(self, partners):
+        """Tag ``partners`` on WeChat, 50 OpenIDs per batchtagging call.
+
+        Returns ``(tagged, rejected)``: the partners tagged (or tagged before),
+        and those WeChat rejected because they already have 20 tags (errcode
+        45059). A batch with such a follower is tagged again one OpenID at a
+        time to find them. Any other WeChat error is raised.
+        """
+        self.ensure_one()
+        by_openid = self._openids_of(partners)
+        already = set(self._openids_of(self.partner_ids))
+        openids = [openid for openid in by_openid if openid not in already]
+        feature = self.env._("Tagging followers")
+        rejected = []
+        for index in range(0, len(openids), TAGGING_BATCH_SIZE):
+            chunk = openids[index : index + TAGGING_BATCH_SIZE]
+            try:
+                self._wechat_batch_tag(chunk, feature)
+            except WechatApiError as error:
+                if error.errcode != TOO_MANY_TAGS_PER_FAN_ERRCODE:
+                    raise
+                for openid in chunk:
+                    try:
+                        self._wechat_batch_tag([openid], feature)
+                    except WechatApiError as single_error:
+                        if single_error.errcode != TOO_MANY_TAGS_PER_FAN_ERRCODE:
+                            raise
+                        rejected.append(openid)
+            accepted = [openid for openid in chunk if openid not in rejected]
+            self.partner_ids = [Command.link(by_openid[openid].id) for openid in accepted]
+        rejected_partners = self.env["res.partner"].browse(
+            [by_openid[openid].id for openid in rejected]
+        )
+        tagged = self.env["res.partner"].browse(
+            [partner.id for openid, partner in by_openid.items() if openid not in rejected]
+        )
+        if rejected:
+            _logger.info(
+                "WeChat tag %s of account %s: %s followers already had 20 tags",
+                self.wechat_id,
+                self.account_id.id,
+                len(rejected),
+            )
+        return tagged, rejected_partners
+
+    def _wechat_batch_tag(self, openids, feature):
+        self.account_id._wechat_call(
+            lambda client: client.tag.tag_user(self.wechat_id, openids), feature
+        )
+
+    def _wechat_delete(self):
+        """Delete the tags on WeChat (tags/delete), then in Odoo.
+
+        A tag already deleted on WeChat (errcode 45159) is only deleted in Odoo.
+        """
+        for tag in self:
+            if tag.wechat_id:
+                try:
+                    tag.account_id._wechat_call(
+                        lambda client, tag=tag: client.tag.delete(tag.wechat_id),
+                        self.env._("Tag deletion"),
+                    )
+                except WechatApiError as error:
+                    if error.errcode != UNKNOWN_TAG_ERRCODE:
+                        raise
+            _logger.info("WeChat tag %s of account %s deleted", tag.wechat_id, tag.account_id.id)
+        self.unlink()
+
     def action_push(self):
         """Tag the source fans on WeChat, 50 OpenIDs per batchtagging call."""
         for tag in self:
             partners = tag._get_source_partners()
             tag._check_tags_per_fan(partners)
             tag._wechat_ensure_remote()
-            by_openid = tag._openids_of(partners)
-            already = set(tag._openids_of(tag.partner_ids))
-            openids = [openid for openid in by_openid if openid not in already]
-            for index in range(0, len(openids), TAGGING_BATCH_SIZE):
-                chunk = openids[index : index + TAGGING_BATCH_SIZE]
-                tag.account_id._wechat_call(
-                    lambda client, chunk=chunk, tag=tag: client.tag.tag_user(tag.wechat_id, chunk),
-                    self.env._("Tagging followers"),
+            _tagged, rejected = tag._wechat_tag_partners(partners)
+            if rejected:
+                raise UserError(
+                    self.env._(
+                        "WeChat did not tag %(count)s fans because they already have %(max)s "
+                        "tags, the maximum per follower (for example %(names)s). Remove them "
+                        "from a tag in the WeChat back office, then push again.",
+                        count=len(rejected),
+                        max=MAX_TAGS_PER_FAN,
+                        names=", ".join(rejected[:3].mapped("display_name")),
+                    )
                 )
-                tag.partner_ids = [(4, by_openid[openid].id) for openid in chunk]
         return True

@@ -4,7 +4,7 @@ from datetime import timedelta
 from wechatpy import parse_message
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import WechatApiCase
@@ -26,10 +26,19 @@ class TestMassSend(WechatApiCase):
             }
         )
 
+        Partner = cls.env["res.partner"]
+        cls.followers = Partner
+        cls.follower_openids = cls.fake_api.add_followers(3, prefix="oMassFan")
+        for openid in cls.follower_openids:
+            fan = Partner._wechat_find_or_create_fan(cls.api_account, openid)
+            fan._fan_record_consent("wechat", "grant", "wechat_follow")
+            cls.followers |= fan
+
     def setUp(self):
         super().setUp()
         self.fake_api.reset_counters()
         self.fake_api.mass_sends.clear()
+        self.fake_api.mass_statuses.clear()
 
     def new_send(self, **extra):
         return self.env["wechat.mass.send"].create(
@@ -86,13 +95,96 @@ class TestMassSend(WechatApiCase):
         self.assertIn("one mass send a day", str(catcher.exception))
         self.assertEqual(len(self.fake_api.mass_sends), 1)
 
-    def test_service_four_per_month(self):
+    def test_service_four_per_month_per_fan(self):
         self.api_account.account_type = "service"
         for _index in range(4):
             self.new_send().action_send()
         with self.assertRaises(UserError) as catcher:
             self.new_send().action_send()
         self.assertIn("at most 4", str(catcher.exception))
+        self.assertEqual(len(self.fake_api.mass_sends), 4)
+
+        # A new follower has had no send this month, so the fifth send goes out.
+        newcomer = self.env["res.partner"]._wechat_find_or_create_fan(
+            self.api_account, self.fake_api.add_followers(1, prefix="oMassNew")[0]
+        )
+        newcomer._fan_record_consent("wechat", "grant", "wechat_follow")
+        send = self.new_send()
+        send.action_send()
+        self.assertEqual(send.state, "sent")
+        self.assertEqual(send.partner_ids, self.followers | newcomer)
+
+    def test_service_monthly_count_by_fan(self):
+        self.api_account.account_type = "service"
+        Send = self.env["wechat.mass.send"]
+        for _index in range(4):
+            self.new_send().action_send()
+        over = Send._partners_over_monthly_limit(self.api_account, self.followers)
+        self.assertEqual(over, self.followers)
+        self.api_account.account_type = "subscription"
+        over = Send._partners_over_monthly_limit(self.api_account, self.followers)
+        self.assertFalse(over)
+
+    def test_service_daily_api_limit(self):
+        self.api_account.account_type = "service"
+        self.env["wechat.mass.send"].create(
+            [
+                {
+                    "account_id": self.api_account.id,
+                    "article_id": self.article.id,
+                    "state": "sent",
+                    "send_date": fields.Datetime.now(),
+                }
+                for _index in range(100)
+            ]
+        )
+        with self.assertRaises(UserError) as catcher:
+            self.new_send().action_send()
+        self.assertIn("daily maximum", str(catcher.exception))
+        self.assertEqual(self.fake_api.calls["/cgi-bin/message/mass/sendall"], 0)
+
+    def test_send_to_all_records_fans(self):
+        send = self.new_send()
+        send.action_send()
+        self.assertEqual(send.partner_ids, self.followers)
+        body = self.fake_api.mass_sends[send.client_msg_id]
+        self.assertEqual(body["openids"], self.fake_api.followers)
+
+    def test_text_send_to_tag(self):
+        tag = self.env["wechat.tag"].create({"name": "Text", "account_id": self.api_account.id})
+        tag._wechat_ensure_remote()
+        tag._wechat_tag_partners(self.followers[0])
+        send = self.new_send(
+            msg_type="text", article_id=False, text_content=" 明晚八点直播 ", target="tag",
+            tag_id=tag.id,
+        )  # fmt: skip
+        send.action_send()
+        body = self.fake_api.mass_sends[send.client_msg_id]
+        self.assertEqual(body["msgtype"], "text")
+        self.assertEqual(body["text"], {"content": "明晚八点直播"})
+        self.assertNotIn("mpnews", body)
+        self.assertEqual(body["filter"], {"is_to_all": False, "tag_id": tag.wechat_id})
+        self.assertEqual(body["openids"], [self.follower_openids[0]])
+        self.assertEqual(send.partner_ids, self.followers[0])
+        self.assertEqual(send.name, "明晚八点直播")
+        self.assertEqual(self.fake_api.calls["/cgi-bin/draft/add"], 0)
+
+    def test_content_required(self):
+        with self.assertRaises(ValidationError):
+            self.new_send(msg_type="text", article_id=False, text_content="  ")
+        with self.assertRaises(ValidationError):
+            self.new_send(article_id=False)
+
+    def test_fetch_status(self):
+        send = self.new_send()
+        send.action_send()
+        self.fake_api.mass_statuses[int(send.msg_id)] = "SENDING"
+        self.assertFalse(send._wechat_fetch_status())
+        self.assertEqual(send.state, "sent")
+        self.fake_api.mass_statuses[int(send.msg_id)] = "SEND_SUCCESS"
+        self.assertEqual(send._wechat_fetch_status(), send)
+        self.assertEqual(send.state, "done")
+        self.assertEqual(send.job_status, "SEND_SUCCESS")
 
     def test_old_sends_do_not_count(self):
         self.api_account.account_type = "subscription"

@@ -103,3 +103,64 @@ class TestWechatTag(WechatApiCase):
         tag = self.Tag.create({"name": "Empty", "account_id": self.api_account.id})
         with self.assertRaises(UserError):
             tag.action_push()
+
+    def test_fans_with_20_tags_on_wechat(self):
+        # Tags set in the WeChat back office, which Odoo does not know.
+        full_openid = (
+            self.fans[60].fan_identity_ids.filtered(lambda i: i.channel == "wechat_openid").value
+        )
+        self.fake_api.user_tags[full_openid].update(range(1, 21))
+        tag = self.Tag.create(
+            {"name": "Core fans", "account_id": self.api_account.id, "tier_id": self.tier.id}
+        )
+        tag._wechat_ensure_remote()
+
+        tagged, rejected = tag._wechat_tag_partners(self.fans)
+
+        self.assertEqual(rejected, self.fans[60])
+        self.assertEqual(tagged, self.fans - self.fans[60])
+        self.assertEqual(tag.partner_ids, self.fans - self.fans[60])
+        # Three batches, then the failed batch of 50 once more, one OpenID at a time.
+        self.assertEqual(self.fake_api.calls["/cgi-bin/tags/members/batchtagging"], 3 + 50)
+        tagged_openids = {o for o, tags in self.fake_api.user_tags.items() if tag.wechat_id in tags}
+        self.assertEqual(len(tagged_openids), 119)
+        self.assertNotIn(full_openid, tagged_openids)
+
+    def test_push_reports_fans_with_20_tags(self):
+        full_openid = (
+            self.fans[0].fan_identity_ids.filtered(lambda i: i.channel == "wechat_openid").value
+        )
+        self.fake_api.user_tags[full_openid].update(range(1, 21))
+        tag = self.Tag.create(
+            {"name": "Core fans", "account_id": self.api_account.id, "tier_id": self.tier.id}
+        )
+        with self.assertRaises(UserError) as catcher:
+            tag.action_push()
+        self.assertIn("already have 20 tags", str(catcher.exception))
+        self.assertIn(self.fans[0].display_name, str(catcher.exception))
+
+    def test_delete_tag(self):
+        tag = self.Tag.create({"name": "Once", "account_id": self.api_account.id})
+        tag._wechat_ensure_remote()
+        tag._wechat_tag_partners(self.fans[:3])
+        wechat_id = tag.wechat_id
+
+        tag._wechat_delete()
+
+        self.assertFalse(tag.exists())
+        self.assertNotIn(wechat_id, self.fake_api.tags)
+        self.assertEqual(self.fake_api.deleted_tags[-1], wechat_id)
+        self.assertFalse(any(wechat_id in tags for tags in self.fake_api.user_tags.values()))
+
+    def test_delete_tag_gone_on_wechat(self):
+        tag = self.Tag.create({"name": "Gone", "account_id": self.api_account.id, "wechat_id": 999})
+        tag._wechat_delete()
+        self.assertFalse(tag.exists())
+        self.assertEqual(self.fake_api.calls["/cgi-bin/tags/delete"], 1)
+
+    def test_tag_name_too_long(self):
+        tag = self.Tag.create({"name": "十一个汉字的标签名称啊", "account_id": self.api_account.id})
+        with self.assertRaises(UserError) as catcher:
+            tag._wechat_ensure_remote()
+        self.assertIn("30 bytes", str(catcher.exception))
+        self.assertEqual(self.fake_api.calls["/cgi-bin/tags/create"], 0)
