@@ -1,3 +1,4 @@
+from . import test_bulk_insert
 from . import test_consent
 from . import test_dashboard
 from . import test_identity

@@ -1,3 +1,4 @@
+from .bulk import bulk_insert
 from .normalize import is_mobile_number
 from .normalize import mask_phone
 from .normalize import normalize_email
