@@ -3,6 +3,8 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.freelancer_crm.tools import bulk_insert
+
 _logger = logging.getLogger(__name__)
 
 
@@ -144,17 +146,21 @@ class ResPartner(models.Model):
                 partner_of[openid] = partner
             else:
                 new_openids.append(openid)
+        # The name's translation is looked up once per batch, not per follower.
+        name_format = self.env._("WeChat Fan %(suffix)s")
         created = self.create(
             [
                 self._fan_prepare_vals(
-                    name=self.env._("WeChat Fan %(suffix)s", suffix=openid[-6:]),
-                    fan_source="wechat",
+                    name=name_format % {"suffix": openid[-6:]}, fan_source="wechat"
                 )
                 for openid in new_openids
             ]
         )
         partner_of.update(zip(new_openids, created, strict=True))
+        new_openid_set = set(new_openids)
 
+        # The identities and consent entries of a page are inserted in bulk,
+        # because through the ORM they took about 30 % of a follower sync.
         identity_vals = []
         for user in users:
             partner = partner_of[user["openid"]]
@@ -180,7 +186,9 @@ class ResPartner(models.Model):
                     }
                 )
                 by_unionid[unionid] = partner
-        Identity.create(identity_vals)
+        for vals in identity_vals:
+            Identity._prepare_value(vals)
+        bulk_insert(Identity, [dict(vals, active=True) for vals in identity_vals])
 
         partners = self.browse([partner_of[user["openid"]].id for user in users])
         partners.filtered(lambda partner: not partner.is_fan).write({"is_fan": True})
@@ -190,9 +198,12 @@ class ResPartner(models.Model):
             account=account.name,
             app_id=account.app_id,
         )
+        now = fields.Datetime.now()
         consent_vals = [
             {
                 "partner_id": partner_of[user["openid"]].id,
+                "date": now,
+                "user_id": self.env.uid,
                 "channel": "wechat",
                 "action": "grant",
                 "source": "wechat_follow",
@@ -202,9 +213,14 @@ class ResPartner(models.Model):
                 "res_id": account.id,
             }
             for user in users
-            if partner_of[user["openid"]].consent_wechat != "granted"
+            # New fans have no entry yet; reading their state would compute it
+            # once more for nothing.
+            if user["openid"] in new_openid_set
+            or partner_of[user["openid"]].consent_wechat != "granted"
         ]
-        self.env["fan.consent"].sudo().create(consent_vals)
+        # Only grants, so none of the withdrawal side effects of ``create``
+        # (cancelling queued mail) are needed.
+        bulk_insert(self.env["fan.consent"].sudo(), consent_vals)
         return partners
 
     def _wechat_set_scene(self, scene):

@@ -1,4 +1,5 @@
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg2
@@ -11,6 +12,7 @@ from odoo.sql_db import Cursor
 
 from ..tools import (
     RATE_LIMIT_ERRCODES,
+    TOKEN_ERRCODES,
     UNAUTHORIZED_ERRCODE,
     AccountClient,
     TokenError,
@@ -240,18 +242,7 @@ class WechatAccount(models.Model):
         try:
             return client.call(function)
         except WeChatClientException as error:
-            errcode = errcode_of(error)
-            message = self._wechat_error_text(errcode, error.errmsg, feature=feature)
-            if errcode == UNAUTHORIZED_ERRCODE:
-                self._wechat_set_api_state("unauthorized", message)
-            elif errcode not in RATE_LIMIT_ERRCODES:
-                _logger.warning(
-                    "WeChat API call for %s of account %s failed with errcode %s",
-                    feature,
-                    self.id,
-                    errcode,
-                )
-            raise WechatApiError(message, errcode, _response_json(error)) from None
+            raise self._wechat_api_error(error, feature) from None
         except requests.RequestException as error:
             raise WechatApiError(
                 self.env._(
@@ -261,6 +252,21 @@ class WechatAccount(models.Model):
                     error=type(error).__name__,
                 )
             ) from None
+
+    def _wechat_api_error(self, error, feature):
+        """Return the WechatApiError for wechatpy's ``error``, storing an errcode 48001."""
+        errcode = errcode_of(error)
+        message = self._wechat_error_text(errcode, error.errmsg, feature=feature)
+        if errcode == UNAUTHORIZED_ERRCODE:
+            self._wechat_set_api_state("unauthorized", message)
+        elif errcode not in RATE_LIMIT_ERRCODES:
+            _logger.warning(
+                "WeChat API call for %s of account %s failed with errcode %s",
+                feature,
+                self.id,
+                errcode,
+            )
+        return WechatApiError(message, errcode, _response_json(error))
 
     def _wechat_error_text(self, errcode, errmsg, feature=None):
         """Return a WeChat error in plain words, with what to do next."""
@@ -399,46 +405,93 @@ class WechatAccount(models.Model):
         Each ``user/get`` page of up to 10,000 OpenIDs is read by
         ``user/info/batchget`` in chunks of 100, imported, and committed with
         its ``next_openid``, so a failed run resumes at the page it was on.
+        While a page is imported, the next one is fetched in a worker thread,
+        so the API's latency and the database work overlap.
         A rate-limit errcode stops the run and schedules the cron again later.
         """
         self.ensure_one()
         feature = self.env._("Follower sync")
         Partner = self.env["res.partner"]
-        while True:
-            start = self.follower_next_openid or None
-            try:
-                page = self._wechat_call(
-                    lambda client, start=start: client.user.get_followers(start), feature
-                )
+        prefetch_client = self._wechat_prefetch_client()
+        ahead = None  # (start, future) of the page fetched in advance
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            while True:
+                start = self.follower_next_openid or None
+                fetched = None
+                try:
+                    if ahead and ahead[0] == start:
+                        fetched = self._wechat_prefetched_page(ahead[1], feature)
+                    page, users = fetched or self._wechat_fetch_follower_page(start, feature)
+                except WechatApiError as error:
+                    self._wechat_follower_sync_failed(error)
+                    return False
                 openids = (page.get("data") or {}).get("openid") or []
-                users = []
-                for index in range(0, len(openids), BATCHGET_SIZE):
-                    chunk = openids[index : index + BATCHGET_SIZE]
-                    users += self._wechat_call(
-                        lambda client, chunk=chunk: client.user.get_batch(chunk), feature
+                next_openid = page.get("next_openid") or False
+                finished = not openids or not next_openid or len(openids) < FOLLOWER_PAGE_SIZE
+                ahead = None
+                if not finished and prefetch_client:
+                    ahead = (
+                        next_openid,
+                        pool.submit(_fetch_follower_page, prefetch_client, next_openid),
                     )
-            except WechatApiError as error:
-                self._wechat_follower_sync_failed(error)
-                return False
-            Partner._wechat_sync_fans(self, [user for user in users if user.get("subscribe")])
-            next_openid = page.get("next_openid") or False
-            finished = not openids or not next_openid or len(openids) < FOLLOWER_PAGE_SIZE
-            vals = {"follower_next_openid": False if finished else next_openid}
-            vals["follower_total"] = int(page.get("total") or 0)
-            if finished:
-                vals["follower_sync_date"] = fields.Datetime.now()
-                vals["api_state"] = "ok"
-            self.write(vals)
-            remaining = max(vals["follower_total"] - len(openids), 0)
-            self.env["ir.cron"]._commit_progress(len(openids), remaining=remaining)
-            _logger.info(
-                "WeChat follower sync of account %s: %s followers imported, %s",
-                self.id,
-                len(users),
-                "done" if finished else "more pages to come",
+                Partner._wechat_sync_fans(self, [user for user in users if user.get("subscribe")])
+                vals = {"follower_next_openid": False if finished else next_openid}
+                vals["follower_total"] = int(page.get("total") or 0)
+                if finished:
+                    vals["follower_sync_date"] = fields.Datetime.now()
+                    vals["api_state"] = "ok"
+                self.write(vals)
+                remaining = max(vals["follower_total"] - len(openids), 0)
+                self.env["ir.cron"]._commit_progress(len(openids), remaining=remaining)
+                _logger.info(
+                    "WeChat follower sync of account %s: %s followers imported, %s",
+                    self.id,
+                    len(users),
+                    "done" if finished else "more pages to come",
+                )
+                if finished:
+                    return True
+
+    def _wechat_fetch_follower_page(self, start, feature):
+        """Return ``(page, users)`` for the ``user/get`` page starting at ``start``."""
+        page = self._wechat_call(lambda client: client.user.get_followers(start), feature)
+        openids = (page.get("data") or {}).get("openid") or []
+        users = []
+        for index in range(0, len(openids), BATCHGET_SIZE):
+            chunk = openids[index : index + BATCHGET_SIZE]
+            users += self._wechat_call(
+                lambda client, chunk=chunk: client.user.get_batch(chunk), feature
             )
-            if finished:
-                return True
+        return page, users
+
+    def _wechat_prefetched_page(self, future, feature):
+        """Return the result of a page fetched in advance, or None to fetch it again.
+
+        After a token error (the fixed token expired meanwhile) or a network
+        error, the page is fetched again with ``_wechat_call``. Any other
+        errcode, such as a rate limit, fails the sync as it would there.
+        """
+        try:
+            return future.result()
+        except WeChatClientException as error:
+            if errcode_of(error) in TOKEN_ERRCODES:
+                return None
+            raise self._wechat_api_error(error, feature) from None
+        except requests.RequestException:
+            return None
+
+    def _wechat_prefetch_client(self):
+        """Return a client for a worker thread, with the current token fixed, or None.
+
+        A worker thread cannot use this environment, so its client cannot
+        refresh the token: any error there makes the page be fetched again
+        through ``_wechat_call``.
+        """
+        try:
+            token = self.sudo()._wechat_get_access_token()
+        except (UserError, requests.RequestException):
+            return None
+        return AccountClient(self.app_id, self.sudo().api_base_url, lambda force, stale: token)
 
     def _wechat_follower_sync_failed(self, error):
         if error.errcode == UNAUTHORIZED_ERRCODE:
@@ -456,6 +509,16 @@ class WechatAccount(models.Model):
         cron = self.env.ref("freelancer_wechat.ir_cron_wechat_sync_followers", False)
         if cron:
             cron._trigger(at=fields.Datetime.now() + timedelta(seconds=delay))
+
+
+def _fetch_follower_page(client, start):
+    """Return ``(page, users)`` like ``_wechat_fetch_follower_page``, for a worker thread."""
+    page = client.user.get_followers(start)
+    openids = (page.get("data") or {}).get("openid") or []
+    users = []
+    for index in range(0, len(openids), BATCHGET_SIZE):
+        users += client.user.get_batch(openids[index : index + BATCHGET_SIZE])
+    return page, users
 
 
 def _response_json(error):

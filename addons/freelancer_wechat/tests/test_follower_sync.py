@@ -89,6 +89,36 @@ class TestFollowerSync(WechatApiCase):
         self.assertEqual(self.env["fan.consent"].search_count([]), consent_count)
         self.assertEqual(len(self.fans_of(openids)), 150)
 
+    def test_token_expires_during_prefetch(self):
+        openids = self.fake_api.add_followers(2500)
+        # The token expires while page 2 is fetched in advance, in the worker
+        # thread that cannot refresh it: the page is fetched again.
+        original_handle = self.fake_api.handle
+        state = {"batchget": 0}
+
+        def handle(method, path, query, body):
+            if path == "/cgi-bin/user/info/batchget":
+                state["batchget"] += 1
+                if state["batchget"] == 15:
+                    self.fake_api.expire_tokens()
+                    state["expired_at"] = len(self.fake_api.requests)
+            return original_handle(method, path, query, body)
+
+        with patch.object(self.fake_api, "handle", handle):
+            finished = self.api_account._wechat_sync_followers()
+
+        self.assertTrue(finished)
+        identities = self.fans_of(openids)
+        self.assertEqual(len(identities), 2500)
+        self.assertEqual(len(identities.partner_id), 2500)
+        token_fetches = sum(
+            1
+            for req in self.fake_api.requests[state["expired_at"] :]
+            if req[1] in ("/cgi-bin/token", "/cgi-bin/stable_token")
+        )
+        self.assertEqual(token_fetches, 1, "one new token after the expiry")
+        self.assertEqual(self.api_account.api_state, "ok")
+
     def test_resume_after_rate_limit(self):
         openids = self.fake_api.add_followers(2500)
         # Page 1 imports; the batchget calls of page 2 hit the rate limit.
