@@ -8,7 +8,7 @@
     "author": "Freelancer Suite Developers",
     "website": "https://github.com/freelancer-suite/freelancer-suite",
     "depends": ["freelancer_crm"],
-    "external_dependencies": {"python": ["wechatpy"]},
+    "external_dependencies": {"python": ["wechatpy", "regex"]},
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",

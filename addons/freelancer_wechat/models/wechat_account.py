@@ -1,10 +1,13 @@
 import logging
 import re
+import time
 
 from wechatpy.crypto import WeChatCrypto
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+
+from .wechat_reply_rule import REGEX_TIMEOUT
 
 _logger = logging.getLogger(__name__)
 
@@ -12,6 +15,9 @@ _logger = logging.getLogger(__name__)
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9]{3,32}$")
 # An EncodingAESKey is 43 letters and digits: a 32-byte AES key in base64 without padding.
 AES_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{43}$")
+# Seconds that all regular-expression rules together may spend on one message,
+# so that the reply still meets WeChat's 5-second limit.
+REGEX_BUDGET_SECONDS = 1.0
 
 
 class WechatAccount(models.Model):
@@ -184,15 +190,37 @@ class WechatAccount(models.Model):
         return WeChatCrypto(self.token, self.encoding_aes_key, self.app_id)
 
     def _match_reply_rule(self, content):
-        """Return the first active keyword rule, by priority, that matches ``content``."""
+        """Return the first active keyword rule, by priority, that matches ``content``.
+
+        Regular-expression rules share a budget of REGEX_BUDGET_SECONDS per
+        message. Once it is spent, the remaining ones count as no match, and
+        the other rules are still checked.
+        """
         self.ensure_one()
         rules = self.env["wechat.reply.rule"].search(
             [("account_id", "=", self.id)], order="sequence, id"
         )
+        deadline = time.monotonic() + REGEX_BUDGET_SECONDS
+        matched = skipped = rules.browse()
         for rule in rules:
-            if rule._matches(content):
-                return rule
-        return rules.browse()
+            timeout = REGEX_TIMEOUT
+            if rule.match_type == "regex":
+                timeout = min(REGEX_TIMEOUT, deadline - time.monotonic())
+                if timeout <= 0:
+                    skipped |= rule
+                    continue
+            if rule._matches(content, timeout=timeout):
+                matched = rule
+                break
+        if skipped:
+            _logger.warning(
+                "Regular-expression rules of WeChat account %s used up their %s s budget; "
+                "rules %s were skipped",
+                self.id,
+                REGEX_BUDGET_SECONDS,
+                skipped.ids,
+            )
+        return matched
 
     def _wechat_handle_message(self, message, raw_xml):
         """Log a message or event that passed the signature check and act on it.

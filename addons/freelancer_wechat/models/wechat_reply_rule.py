@@ -1,11 +1,24 @@
-import re
+import logging
+import time
+
+import regex
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.sql_db import Cursor
 
+_logger = logging.getLogger(__name__)
+
 # The WeChat back office allows at most 200 keyword reply rules per account.
 MAX_RULES_PER_ACCOUNT = 200
+# Maximum length of a regular expression keyword, in characters. This is this
+# suite's own limit, far above the 30 characters of a back-office keyword.
+MAX_REGEX_LENGTH = 200
+# Seconds one regular expression may search a message before it counts as no match.
+REGEX_TIMEOUT = 0.1
+# Seconds between two warnings about the same rule timing out.
+TIMEOUT_WARNING_INTERVAL = 60
+_timeout_warned_at = {}
 
 
 class WechatReplyRule(models.Model):
@@ -38,7 +51,7 @@ class WechatReplyRule(models.Model):
         default="exact",
         help="How the keyword is compared with the message text. Exact, contains and "
         "starts-with ignore case and surrounding spaces; a regular expression is "
-        "searched anywhere in the text (Python syntax).",
+        "searched anywhere in the text (Python syntax), for at most 0.1 seconds.",
     )
     reply_text = fields.Text(string="Reply", required=True)
     active = fields.Boolean(default=True)
@@ -49,9 +62,20 @@ class WechatReplyRule(models.Model):
     @api.constrains("keyword", "match_type")
     def _check_regex(self):
         for rule in self.filtered(lambda r: r.match_type == "regex"):
+            if len(rule.keyword) > MAX_REGEX_LENGTH:
+                raise ValidationError(
+                    self.env._(
+                        "The regular expression “%(keyword)s” has %(length)s characters, but "
+                        "at most %(max)s are allowed. Shorten it or split it into several "
+                        "rules.",
+                        keyword=rule.keyword,
+                        length=len(rule.keyword),
+                        max=MAX_REGEX_LENGTH,
+                    )
+                )
             try:
-                re.compile(rule.keyword)
-            except re.error as error:
+                regex.compile(rule.keyword)
+            except regex.error as error:
                 raise ValidationError(
                     self.env._(
                         "The keyword “%(keyword)s” is not a valid regular expression: "
@@ -81,13 +105,19 @@ class WechatReplyRule(models.Model):
                     )
                 )
 
-    def _matches(self, content):
-        """Return whether the message text ``content`` triggers this rule."""
+    def _matches(self, content, timeout=REGEX_TIMEOUT):
+        """Return whether the message text ``content`` triggers this rule.
+
+        A regular expression that searches longer than ``timeout`` seconds, as
+        a badly written pattern can on some texts, counts as no match.
+        """
         self.ensure_one()
         if self.match_type == "regex":
-            # NOTE: Python's re module has no timeout, so a badly written pattern
-            # can be slow on long messages. Only Fan Managers can edit rules.
-            return bool(re.search(self.keyword, content))
+            try:
+                return bool(regex.search(self.keyword, content, timeout=timeout))
+            except TimeoutError:
+                self._warn_timeout(timeout)
+                return False
         text = content.strip().casefold()
         keyword = self.keyword.strip().casefold()
         if self.match_type == "exact":
@@ -95,6 +125,22 @@ class WechatReplyRule(models.Model):
         if self.match_type == "contains":
             return keyword in text
         return text.startswith(keyword)
+
+    def _warn_timeout(self, timeout):
+        now = time.monotonic()
+        if now - _timeout_warned_at.get(self.id, -TIMEOUT_WARNING_INTERVAL) < (
+            TIMEOUT_WARNING_INTERVAL
+        ):
+            return
+        _timeout_warned_at[self.id] = now
+        _logger.warning(
+            "Regular expression of keyword reply %s (account %s) timed out after %s s and "
+            "was skipped; further timeouts of this rule are not logged for %s s",
+            self.id,
+            self.account_id.id,
+            timeout,
+            TIMEOUT_WARNING_INTERVAL,
+        )
 
     def _increment_hit_count(self):
         """Add one hit to the rules, in a separate READ COMMITTED transaction.

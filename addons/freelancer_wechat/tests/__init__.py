@@ -4,6 +4,7 @@ from . import (
     test_follower_sync,
     test_mass_send,
     test_menu_button,
+    test_reply_rule,
     test_reply_wizard,
     test_tours,
     test_wechat_api,
