@@ -3,16 +3,20 @@
 It is a real HTTP server, so wechatpy's ``WeChatClient`` runs unchanged
 against it. It implements the endpoints the addon uses with the limits of
 the real API: 10,000 OpenIDs per ``user/get`` page, 100 per
-``user/info/batchget``, 50 per ``tags/members/batchtagging`` and 7 days per
-``datacube/getusersummary``. It counts every call by path and returns an
-errcode on request (``fail(path, errcode)``). Each mass send keeps the
-OpenIDs it reached in ``mass_sends[clientmsgid]["openids"]``.
+``user/info/batchget``, 50 per ``tags/members/batchtagging``, 7 days per
+``datacube/getusersummary``, 20 materials per ``material/batchget_material``
+and one article per customer-service news message. It counts every call by
+path and returns an errcode on request (``fail(path, errcode)``). Each mass
+send keeps the OpenIDs it reached in ``mass_sends[clientmsgid]["openids"]``.
 """
 
 import json
 import threading
+import time
 from collections import Counter, defaultdict
 from datetime import date
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,18 +26,26 @@ TAGGING_MAX = 50
 MAX_TAGS = 100
 MAX_TAGS_PER_USER = 20
 DATACUBE_MAX_DAYS = {"getusersummary": 7, "getusercumulate": 7}
+MATERIAL_TYPES = ("image", "voice", "video", "thumb")
+MATERIAL_PAGE_MAX = 20
+CUSTOM_NEWS_MAX = 1
 TOKEN_PATHS = ("/cgi-bin/token", "/cgi-bin/stable_token")
 
 ERRMSG = {
     40001: "invalid credential, access_token is invalid or not latest",
     40013: "invalid appid",
     40032: "invalid openid list size",
+    40004: "invalid media type",
+    40007: "invalid media_id",
+    41005: "media data missing",
     42001: "access_token expired",
+    45008: "article size out of limit",
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit",
     45059: "user has too many tags",
     45056: "too many tags",
     45065: "clientmsgid exist",
+    47001: "data format error",
     48001: "api unauthorized",
     61501: "date range error",
 }
@@ -72,6 +84,9 @@ class FakeWechatApi:
         self.deleted_tags = []
         self.menus = []
         self.read_hours = {}
+        # media_id -> material, in upload order, which batchget_material follows here.
+        self.materials = {}
+        self.material_serial = 0
         self.server = None
         self.thread = None
 
@@ -141,6 +156,26 @@ class FakeWechatApi:
             added.append(openid)
         self.followers.extend(added)
         return added
+
+    def add_material(self, media_type, name, data=b"", title=None, introduction=None):
+        """Store a permanent material as the WeChat back office would, and return it."""
+        with self.lock:
+            self.material_serial += 1
+            media_id = f"MEDIA{media_type.upper()}{self.material_serial:06d}"
+            material = {
+                "media_id": media_id,
+                "type": media_type,
+                "name": name,
+                "data": data,
+                "title": title,
+                "introduction": introduction,
+                "update_time": int(time.time()),
+                "url": "",
+            }
+            if media_type == "image":
+                material["url"] = f"{self.base_url}/mmbiz/{media_id}.jpg"
+            self.materials[media_id] = material
+        return material
 
     # ------------------------------------------------------------
     # DISPATCH
@@ -265,6 +300,8 @@ class FakeWechatApi:
     # ------------------------------------------------------------
 
     def api_cgi_bin_message_custom_send(self, _query, body):
+        if len((body.get("news") or {}).get("articles") or []) > CUSTOM_NEWS_MAX:
+            return _error(45008)
         self.custom_messages.append(body)
         return {"errcode": 0, "errmsg": "ok"}
 
@@ -278,6 +315,22 @@ class FakeWechatApi:
             return {"errcode": 40007, "errmsg": "invalid media_id"}
         self.published.append(body["media_id"])
         return {"errcode": 0, "errmsg": "ok", "publish_id": 9000 + len(self.published)}
+
+    def api_cgi_bin_freepublish_get(self, _query, body):
+        index = int(body.get("publish_id") or 0) - 9001
+        if not 0 <= index < len(self.published):
+            return {"errcode": 48007, "errmsg": "invalid publish_id"}
+        article_id = f"ARTICLE{index + 1:04d}"
+        return {
+            "publish_id": str(body["publish_id"]),
+            "publish_status": 0,
+            "article_id": article_id,
+            "article_detail": {
+                "count": 1,
+                "item": [{"idx": 1, "article_url": f"{self.base_url}/s/{article_id}"}],
+            },
+            "fail_idx": [],
+        }
 
     def api_cgi_bin_message_mass_sendall(self, _query, body):
         client_msg_id = body.get("clientmsgid")
@@ -312,6 +365,74 @@ class FakeWechatApi:
 
     def api_cgi_bin_menu_create(self, _query, body):
         self.menus.append(body)
+        return {"errcode": 0, "errmsg": "ok"}
+
+    # ------------------------------------------------------------
+    # MATERIALS
+    # ------------------------------------------------------------
+
+    def api_cgi_bin_material_get_materialcount(self, _query, _body):
+        counts = Counter(material["type"] for material in self.materials.values())
+        return {
+            "voice_count": counts["voice"],
+            "video_count": counts["video"],
+            "image_count": counts["image"],
+            "news_count": 0,
+        }
+
+    def api_cgi_bin_material_batchget_material(self, _query, body):
+        offset = int(body.get("offset") or 0)
+        count = int(body.get("count") or 0)
+        if body.get("type") not in ("image", "voice", "video", "news"):
+            return _error(40004)
+        if not 1 <= count <= MATERIAL_PAGE_MAX:
+            return _error(47001)
+        listed = [
+            material for material in self.materials.values() if material["type"] == body["type"]
+        ]
+        page = listed[offset : offset + count]
+        return {
+            "total_count": len(listed),
+            "item_count": len(page),
+            "item": [
+                {
+                    "media_id": material["media_id"],
+                    "name": material["name"],
+                    "update_time": material["update_time"],
+                    "url": material["url"],
+                }
+                for material in page
+            ],
+        }
+
+    def api_cgi_bin_material_add_material(self, query, body):
+        media_type = query.get("type")
+        if media_type not in MATERIAL_TYPES:
+            return _error(40004)
+        media = body.get("media")
+        if not isinstance(media, dict) or not media.get("data"):
+            return _error(41005)
+        title = introduction = None
+        if media_type == "video":
+            try:
+                description = json.loads(query.get("description") or "")
+            except ValueError:
+                return _error(47001)
+            title, introduction = description.get("title"), description.get("introduction")
+            if not (title and introduction):
+                return _error(47001)
+        material = self.add_material(
+            media_type, media["filename"], media["data"], title=title, introduction=introduction
+        )
+        result = {"media_id": material["media_id"]}
+        if material["url"]:
+            result["url"] = material["url"]
+        return result
+
+    def api_cgi_bin_material_del_material(self, _query, body):
+        with self.lock:
+            if not self.materials.pop(body.get("media_id"), None):
+                return _error(40007)
         return {"errcode": 0, "errmsg": "ok"}
 
     # ------------------------------------------------------------
@@ -387,6 +508,25 @@ def _error(errcode):
     return {"errcode": errcode, "errmsg": ERRMSG.get(errcode, "error")}
 
 
+def _parse_multipart(content_type, raw):
+    """Return the parts of a multipart/form-data body by field name.
+
+    Each part is a dict with ``filename``, ``content_type`` and ``data`` (bytes).
+    """
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    parts = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        parts[name] = {
+            "filename": part.get_filename(),
+            "content_type": part.get_content_type(),
+            "data": part.get_payload(decode=True),
+        }
+    return parts
+
+
 class _Handler(BaseHTTPRequestHandler):
     api = None
     protocol_version = "HTTP/1.1"
@@ -398,10 +538,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             raw = self.rfile.read(length)
-            try:
-                body = json.loads(raw.decode("utf-8"))
-            except ValueError:
-                body = {}
+            content_type = self.headers.get("Content-Type") or ""
+            if content_type.startswith("multipart/form-data"):
+                body = _parse_multipart(content_type, raw)
+            else:
+                try:
+                    body = json.loads(raw.decode("utf-8"))
+                except ValueError:
+                    body = {}
         result = self.api.handle(method, url.path, query, body)
         payload = json.dumps(result, ensure_ascii=False).encode("utf-8")
         self.send_response(200)

@@ -5,6 +5,7 @@ from .callback import (
     check_timestamp,
     decode_body,
     escape_cdata,
+    render_reply,
 )
 from .wechat_client import (
     RATE_LIMIT_ERRCODES,
@@ -14,4 +15,5 @@ from .wechat_client import (
     TokenError,
     errcode_of,
     fetch_token,
+    send_custom_message,
 )

@@ -3,6 +3,8 @@
 import re
 import time
 
+from wechatpy.replies import ArticlesReply, ImageReply, TextReply, VideoReply, VoiceReply
+
 # WeChat pushes are a few kilobytes; anything larger is not from WeChat.
 MAX_BODY_BYTES = 64 * 1024
 # Maximum difference, in seconds, between the request timestamp and the server clock.
@@ -62,3 +64,42 @@ def escape_cdata(text):
     so a ``]]>`` in a reply would end the section early and break the XML.
     """
     return (text or "").replace("]]>", "]]]]><![CDATA[>")
+
+
+def render_reply(message, payload):
+    """Render the XML of the passive reply to ``message`` that sends ``payload``.
+
+    ``payload`` is a reply as stored in the message log, a dict whose ``type``
+    selects the other keys. A text has ``content``, an image or voice reply
+    ``media_id``, a video ``media_id``, ``title`` and ``description``, and news
+    ``articles``, a list of dicts with ``title``, ``description``, ``picurl``
+    and ``url``. Raises ValueError for another type.
+    """
+    reply_type = payload.get("type")
+    if reply_type == "text":
+        reply = TextReply(message=message, content=escape_cdata(payload.get("content")))
+    elif reply_type == "image":
+        reply = ImageReply(message=message, image=escape_cdata(payload.get("media_id")))
+    elif reply_type == "voice":
+        reply = VoiceReply(message=message, voice=escape_cdata(payload.get("media_id")))
+    elif reply_type == "video":
+        video = {"media_id": escape_cdata(payload.get("media_id"))}
+        # wechatpy writes Title and Description only when the keys are present.
+        for key in ("title", "description"):
+            if payload.get(key):
+                video[key] = escape_cdata(payload[key])
+        reply = VideoReply(message=message, video=video)
+    elif reply_type == "news":
+        articles = [
+            {
+                "title": escape_cdata(article.get("title")),
+                "description": escape_cdata(article.get("description")),
+                "image": escape_cdata(article.get("picurl")),
+                "url": escape_cdata(article.get("url")),
+            }
+            for article in payload.get("articles") or []
+        ]
+        reply = ArticlesReply(message=message, articles=articles)
+    else:
+        raise ValueError(f"unknown reply type {reply_type!r}")
+    return reply.render()

@@ -130,6 +130,43 @@ class AccountClient(WeChatClient):
             return function(self)
 
 
+def send_custom_message(client, openid, payload):
+    """Send ``payload`` to ``openid`` as a customer-service message (message/custom/send).
+
+    ``payload`` has the form that ``render_reply`` takes. WeChat accepts one
+    article per customer-service message (errcode 45008 for more), so only
+    the first article of a news payload is sent: by its ``article_id``
+    (msgtype mpnewsarticle) when it has one, otherwise as a link card.
+    Raises ValueError for an unknown type.
+    """
+    reply_type = payload.get("type")
+    message = client.message
+    if reply_type == "text":
+        return message.send_text(openid, payload.get("content") or "")
+    if reply_type == "image":
+        return message.send_image(openid, payload["media_id"])
+    if reply_type == "voice":
+        return message.send_voice(openid, payload["media_id"])
+    if reply_type == "video":
+        return message.send_video(
+            openid, payload["media_id"], payload.get("title"), payload.get("description")
+        )
+    if reply_type == "news":
+        article = (payload.get("articles") or [{}])[0]
+        if article.get("article_id"):
+            # wechatpy 1.8.18 has no helper for mpnewsarticle.
+            return client.post(
+                "message/custom/send",
+                data={
+                    "touser": openid,
+                    "msgtype": "mpnewsarticle",
+                    "mpnewsarticle": {"article_id": article["article_id"]},
+                },
+            )
+        return message.send_articles(openid, [article])
+    raise ValueError(f"unknown reply type {reply_type!r}")
+
+
 def errcode_of(error):
     """Return the integer errcode of a ``WeChatClientException``, or None."""
     try:
