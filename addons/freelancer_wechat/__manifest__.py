@@ -12,6 +12,7 @@
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "views/wechat_material_views.xml",
         "views/wechat_reply_rule_views.xml",
         "views/wechat_message_views.xml",
         "views/wechat_account_views.xml",
@@ -19,6 +20,7 @@
         "views/wechat_tag_views.xml",
         "views/wechat_stat_views.xml",
         "views/wechat_article_views.xml",
+        "views/wechat_article_reply_views.xml",
         "wizard/wechat_reply_wizard_views.xml",
         "views/freelancer_wechat_menus.xml",
     ],

@@ -4,7 +4,6 @@ from xml.parsers.expat import ExpatError
 
 from wechatpy import parse_message
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -15,7 +14,7 @@ from ..tools import (
     CallbackError,
     check_timestamp,
     decode_body,
-    escape_cdata,
+    render_reply,
 )
 
 _logger = logging.getLogger(__name__)
@@ -92,16 +91,16 @@ class WechatCallbackController(Controller):
         xml = decode_body(xml.encode("utf-8"))
         message = self._parse(xml)
 
-        reply_text = self._process(account, message, xml)
-        if reply_text and time.monotonic() - started > REPLY_BUDGET_SECONDS:
+        payload = self._process(account, message, xml)
+        if payload and time.monotonic() - started > REPLY_BUDGET_SECONDS:
             # NOTE: only the time spent inside this request counts; time the
             # request waited for a free worker is invisible here.
             account.sudo()._wechat_queue_late_reply(message)
-            reply_text = ""
-        if not reply_text:
+            payload = None
+        if not payload:
             # A "success" body stops WeChat retries and shows the follower nothing.
             return request.make_response("success", headers=_TEXT)
-        reply = TextReply(message=message, content=escape_cdata(reply_text)).render()
+        reply = render_reply(message, payload)
         if encrypted:
             reply = account._get_crypto().encrypt_message(
                 reply, params.get("nonce") or "", str(int(time.time()))

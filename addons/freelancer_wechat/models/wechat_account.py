@@ -7,7 +7,12 @@ from wechatpy.crypto import WeChatCrypto
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .wechat_reply_rule import REGEX_TIMEOUT
+from .wechat_reply_rule import (
+    MAX_EVENT_REPLY_ARTICLES,
+    MAX_MESSAGE_REPLY_ARTICLES,
+    REGEX_TIMEOUT,
+    REPLY_TYPES,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -84,8 +89,54 @@ class WechatAccount(models.Model):
     welcome_reply = fields.Text(
         help="Text sent to a person who follows the account. Leave empty to send nothing."
     )
+    welcome_reply_type = fields.Selection(
+        REPLY_TYPES,
+        required=True,
+        default="text",
+        help="What a new follower receives: a text, a material, up to 8 published articles "
+        "or the keyword index.",
+    )
+    welcome_material_id = fields.Many2one(
+        comodel_name="wechat.material",
+        ondelete="restrict",
+        domain="[('account_id', '=', id), ('media_type', '=', welcome_reply_type), "
+        "('media_id', '!=', False)]",
+    )
+    welcome_article_ids = fields.Many2many(
+        comodel_name="wechat.article",
+        relation="wechat_account_welcome_article_rel",
+        string="Welcome Articles",
+        domain="[('account_id', '=', id), ('state', '=', 'published')]",
+        help="Up to 8 published articles, sent newest first. WeChat shows the first one large.",
+    )
     default_reply = fields.Text(
         help="Text sent when a message matches no keyword rule. Leave empty to send nothing."
+    )
+    default_reply_type = fields.Selection(
+        REPLY_TYPES,
+        required=True,
+        default="text",
+        help="What a message that matches no keyword rule receives. WeChat shows one "
+        "article in a reply to a message.",
+    )
+    default_material_id = fields.Many2one(
+        comodel_name="wechat.material",
+        ondelete="restrict",
+        domain="[('account_id', '=', id), ('media_type', '=', default_reply_type), "
+        "('media_id', '!=', False)]",
+    )
+    default_article_ids = fields.Many2many(
+        comodel_name="wechat.article",
+        relation="wechat_account_default_article_rel",
+        string="Default Articles",
+        domain="[('account_id', '=', id), ('state', '=', 'published')]",
+    )
+    reply_lang = fields.Selection(
+        selection="_get_reply_langs",
+        string="Reply Language",
+        default=lambda self: self._default_reply_lang(),
+        help="Language of the texts that Odoo writes into replies, such as the heading of "
+        "the keyword index.",
     )
     callback_url = fields.Char(
         string="Callback URL",
@@ -100,6 +151,7 @@ class WechatAccount(models.Model):
     )
     reply_rule_count = fields.Integer(compute="_compute_counts", string="Keyword Reply Count")
     message_count = fields.Integer(compute="_compute_counts")
+    material_count = fields.Integer(compute="_compute_counts")
     menu_button_ids = fields.One2many(
         comodel_name="wechat.menu.button",
         inverse_name="account_id",
@@ -110,6 +162,17 @@ class WechatAccount(models.Model):
     _app_id_unique = models.Constraint(
         "UNIQUE(app_id)", "Another WeChat Official Account already uses this AppID."
     )
+
+    @api.model
+    def _get_reply_langs(self):
+        return self.env["res.lang"].get_installed()
+
+    @api.model
+    def _default_reply_lang(self):
+        installed = dict(self.env["res.lang"].get_installed())
+        if self.env.lang in installed:
+            return self.env.lang
+        return "zh_CN" if "zh_CN" in installed else next(iter(installed), False)
 
     # ------------------------------------------------------------
     # CONSTRAINTS AND COMPUTES
@@ -145,6 +208,40 @@ class WechatAccount(models.Model):
                     )
                 )
 
+    @api.constrains(
+        "welcome_reply_type",
+        "welcome_reply",
+        "welcome_material_id",
+        "welcome_article_ids",
+        "default_reply_type",
+        "default_reply",
+        "default_material_id",
+        "default_article_ids",
+    )
+    def _check_automatic_replies(self):
+        Rule = self.env["wechat.reply.rule"]
+        for account in self:
+            Rule._check_reply_content(
+                self.env._("The welcome reply of “%(account)s”", account=account.name),
+                account,
+                account.welcome_reply_type,
+                account.welcome_reply,
+                account.welcome_material_id,
+                account.welcome_article_ids,
+                max_articles=MAX_EVENT_REPLY_ARTICLES,
+                text_required=False,
+            )
+            Rule._check_reply_content(
+                self.env._("The default reply of “%(account)s”", account=account.name),
+                account,
+                account.default_reply_type,
+                account.default_reply,
+                account.default_material_id,
+                account.default_article_ids,
+                max_articles=MAX_MESSAGE_REPLY_ARTICLES,
+                text_required=False,
+            )
+
     def _compute_callback_url(self):
         for account in self:
             if account.id:
@@ -163,9 +260,15 @@ class WechatAccount(models.Model):
                 [("account_id", "in", self.ids)], ["account_id"], ["__count"]
             )
         )
+        material_counts = dict(
+            self.env["wechat.material"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
         for account in self:
             account.reply_rule_count = rule_counts.get(account, 0)
             account.message_count = message_counts.get(account, 0)
+            account.material_count = material_counts.get(account, 0)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -179,6 +282,103 @@ class WechatAccount(models.Model):
         action["domain"] = [("account_id", "=", self.id)]
         action["context"] = {"default_account_id": self.id}
         return action
+
+    def action_view_materials(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "freelancer_wechat.wechat_material_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        action["context"] = {"default_account_id": self.id}
+        return action
+
+    def action_sync_materials(self):
+        """Fetch the account's materials from WeChat and show the materials list."""
+        self.ensure_one()
+        created, updated, archived = self.env["wechat.material"]._wechat_sync(self)
+        message = self.env._(
+            "%(created)s new and %(updated)s updated materials; %(archived)s archived because "
+            "they were deleted on WeChat.",
+            created=created,
+            updated=updated,
+            archived=archived,
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Material sync"),
+                "message": message,
+                "type": "success",
+                "next": self.action_view_materials(),
+            },
+        }
+
+    def action_add_keyword_index(self):
+        """Open the account's keyword index rule, and create it first if missing.
+
+        The new rule sends the index when a follower sends the keyword “menu”
+        (菜单 in Chinese). The Fan Manager can change the keyword on the form.
+        """
+        self.ensure_one()
+        Rule = self.env["wechat.reply.rule"]
+        rule = Rule.with_context(active_test=False).search(
+            [("account_id", "=", self.id), ("reply_type", "=", "keyword_index")], limit=1
+        )
+        if not rule:
+            rule = Rule.create(
+                {
+                    "account_id": self.id,
+                    "sequence": 1,
+                    "keyword": self.env._("menu"),
+                    "match_type": "exact",
+                    "reply_type": "keyword_index",
+                }
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Keyword Index"),
+            "res_model": "wechat.reply.rule",
+            "res_id": rule.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def _keyword_index_text(self):
+        """Return the keyword index: a text that lists the active keyword replies.
+
+        It is written in the account's reply language. Rules that send the
+        index themselves and regular-expression rules, whose keyword is no
+        word a follower can type, are left out.
+        """
+        # NOTE: WeChat documents no maximum text length for passive replies; an
+        # index of many rules may be cut or rejected by WeChat.
+        self.ensure_one()
+        env = self.with_context(lang=self.reply_lang).env if self.reply_lang else self.env
+        rules = env["wechat.reply.rule"].search(
+            [
+                ("account_id", "=", self.id),
+                ("reply_type", "!=", "keyword_index"),
+                ("match_type", "!=", "regex"),
+            ],
+            order="sequence, id",
+        )
+        if not rules:
+            return env._("No keyword replies yet.")
+        lines = [env._("Reply with one of these keywords:")]
+        for rule in rules:
+            keyword = rule.keyword.strip()
+            if rule.description:
+                lines.append(
+                    env._(
+                        "%(keyword)s: %(description)s",
+                        keyword=keyword,
+                        description=rule.description.strip(),
+                    )
+                )
+            else:
+                lines.append(keyword)
+        return "\n".join(lines)
 
     # ------------------------------------------------------------
     # CALLBACK PROCESSING
@@ -225,24 +425,45 @@ class WechatAccount(models.Model):
     def _wechat_handle_message(self, message, raw_xml):
         """Log a message or event that passed the signature check and act on it.
 
-        ``message`` is the object returned by ``wechatpy.parse_message``. Return
-        the text of the passive reply, or an empty string when nothing should be
-        sent. A message already received (a WeChat retry) is not processed again:
-        the reply sent the first time is returned once more.
+        ``message`` is the object returned by ``wechatpy.parse_message``.
+        Return the passive reply as a dict for ``render_reply``, or None when
+        nothing should be sent. A message already received (a WeChat retry)
+        is not processed again: the reply sent the first time is returned
+        once more.
         """
         self.ensure_one()
         Message = self.env["wechat.message"]
         incoming, duplicate = Message._log_incoming(self, message, raw_xml)
         if duplicate:
-            return incoming.reply_message_id.content or ""
+            return incoming.reply_message_id._reply_payload()
 
         if message.type == "event":
-            reply_text = self._handle_event(message, incoming)
+            payload = self._handle_event(message, incoming)
         else:
-            reply_text = self._handle_user_message(message, incoming)
-        if reply_text:
-            incoming.reply_message_id = Message._log_reply(incoming, reply_text)
-        return reply_text or ""
+            payload = self._handle_user_message(message, incoming)
+        if payload:
+            incoming.reply_message_id = Message._log_reply(incoming, payload)
+        return payload or None
+
+    def _welcome_reply_payload(self):
+        self.ensure_one()
+        return self.env["wechat.reply.rule"]._build_reply_payload(
+            self,
+            self.welcome_reply_type,
+            self.welcome_reply,
+            self.welcome_material_id,
+            self.welcome_article_ids,
+        )
+
+    def _default_reply_payload(self):
+        self.ensure_one()
+        return self.env["wechat.reply.rule"]._build_reply_payload(
+            self,
+            self.default_reply_type,
+            self.default_reply,
+            self.default_material_id,
+            self.default_article_ids,
+        )
 
     def _wechat_queue_late_reply(self, message):
         """Send the reply to ``message`` later, as a customer-service message.
@@ -276,7 +497,7 @@ class WechatAccount(models.Model):
         event = message.event
         if event == "masssendjobfinish":
             self._handle_mass_send_finish(message)
-            return ""
+            return None
         if event in ("subscribe", "subscribe_scan", "subscribe_scan_product"):
             scene = getattr(message, "scene_id", "") if event == "subscribe_scan" else ""
             partner = Partner._wechat_find_or_create_fan(self, openid, unionid, scene=scene)
@@ -301,14 +522,14 @@ class WechatAccount(models.Model):
                 res_model=incoming._name,
                 res_id=incoming.id,
             )
-            return self.welcome_reply
+            return self._welcome_reply_payload()
 
         # NOTE: an unfollow, scan or menu event from an OpenID of no known fan is
         # only logged, because WeChat sends no profile with it to create a fan from.
         partner = Partner._wechat_find_fan(self, openid, unionid)
         incoming.partner_id = partner
         if not partner:
-            return ""
+            return None
         if event == "unsubscribe":
             partner._fan_record_consent(
                 "wechat",
@@ -333,7 +554,7 @@ class WechatAccount(models.Model):
             interaction_type = "wechat_menu"
             summary = self.env._("Menu: %(key)s", key=incoming.event_key or "")
         else:
-            return ""
+            return None
         partner._fan_log_interaction(
             interaction_type,
             name=summary,
@@ -341,7 +562,7 @@ class WechatAccount(models.Model):
             res_model=incoming._name,
             res_id=incoming.id,
         )
-        return ""
+        return None
 
     def _handle_mass_send_finish(self, message):
         """Store the result of a mass send job pushed by WeChat (MASSSENDJOBFINISH)."""
@@ -381,5 +602,5 @@ class WechatAccount(models.Model):
             if rule:
                 rule._increment_hit_count()
                 incoming.reply_rule_id = rule
-                return rule.reply_text
-        return self.default_reply
+                return rule._reply_payload()
+        return self._default_reply_payload()

@@ -5,6 +5,7 @@ import psycopg2
 
 from odoo import api, fields, models
 
+from ..tools import send_custom_message
 from .wechat_account_api import WechatApiError
 
 _logger = logging.getLogger(__name__)
@@ -57,6 +58,18 @@ class WechatMessage(models.Model):
     )
     reply_message_id = fields.Many2one(
         comodel_name="wechat.message", string="Reply", ondelete="set null"
+    )
+    reply_payload = fields.Json(
+        readonly=True,
+        copy=False,
+        help="For a sent reply: what was sent, in the form the callback renders, so that a "
+        "WeChat retry or a late reply sends the same.",
+    )
+    material_id = fields.Many2one(
+        comodel_name="wechat.material",
+        ondelete="set null",
+        readonly=True,
+        help="For a sent reply: the image, voice or video material sent.",
     )
     is_customer_service = fields.Boolean(
         string="Customer-Service Message",
@@ -173,29 +186,57 @@ class WechatMessage(models.Model):
         return value if isinstance(value, str) and value else False
 
     @api.model
-    def _log_reply(self, incoming, text):
+    def _log_reply(self, incoming, payload):
+        """Store the reply ``payload`` sent to ``incoming`` and return the record."""
         return self.create(
             {
                 "account_id": incoming.account_id.id,
                 "partner_id": incoming.partner_id.id,
                 "openid": incoming.openid,
                 "direction": "out",
-                "msg_type": "text",
-                "content": text,
+                "msg_type": payload["type"],
+                "content": _summary_of(payload),
+                "reply_payload": payload,
+                "material_id": payload.get("material_id") or False,
                 "create_time": fields.Datetime.now(),
                 "reply_rule_id": incoming.reply_rule_id.id,
             }
         )
+
+    def _reply_payload(self):
+        """Return what this sent message contains, for ``render_reply``, or None.
+
+        Text messages written before replies were stored as payloads, and
+        replies from the reply wizard, have only their content.
+        """
+        if not self:
+            return None
+        self.ensure_one()
+        if self.reply_payload:
+            return self.reply_payload
+        if self.content:
+            return {"type": "text", "content": self.content}
+        return None
 
     @api.model
     def _cron_send_late_replies(self):
         """Send the replies queued by the callback through the customer-service API."""
         queued = self.search([("delivery_state", "=", "queued")], order="id")
         for reply in queued:
+            payload = reply._reply_payload()
+            if not payload:
+                reply.write(
+                    {
+                        "delivery_state": "failed",
+                        "delivery_error": self.env._("Nothing to send: the reply is empty."),
+                    }
+                )
+                _logger.warning("WeChat late reply %s has nothing to send", reply.id)
+                continue
             try:
                 reply.account_id._wechat_call(
-                    lambda client, reply=reply: client.message.send_text(
-                        reply.openid, reply.content
+                    lambda client, reply=reply, payload=payload: send_custom_message(
+                        client, reply.openid, payload
                     ),
                     feature=self.env._("Late reply"),
                 )
@@ -204,3 +245,13 @@ class WechatMessage(models.Model):
                 _logger.warning("WeChat late reply %s failed: %s", reply.id, error.args[0])
                 continue
             reply.write({"delivery_state": "sent", "delivery_error": False})
+
+
+def _summary_of(payload):
+    """Return the text shown in the message log for a reply ``payload``."""
+    if payload["type"] == "text":
+        return payload.get("content") or ""
+    if payload["type"] == "news":
+        titles = [article.get("title") or "" for article in payload.get("articles") or []]
+        return f"[news] {' / '.join(titles)}"
+    return f"[{payload['type']}] {payload.get('name') or payload.get('media_id') or ''}"

@@ -11,6 +11,20 @@ _logger = logging.getLogger(__name__)
 
 # The WeChat back office allows at most 200 keyword reply rules per account.
 MAX_RULES_PER_ACCOUNT = 200
+REPLY_TYPES = [
+    ("text", "Text"),
+    ("image", "Image"),
+    ("voice", "Voice"),
+    ("video", "Video"),
+    ("news", "Articles"),
+    ("keyword_index", "Keyword Index"),
+]
+MEDIA_REPLY_TYPES = ("image", "voice", "video")
+# Source: WeChat's passive reply documentation (被动回复用户消息). A reply to a
+# follower's message shows one article. A reply to an event, such as a follow,
+# shows up to 8.
+MAX_MESSAGE_REPLY_ARTICLES = 1
+MAX_EVENT_REPLY_ARTICLES = 8
 # Maximum length of a regular expression keyword, in characters. This is this
 # suite's own limit, far above the 30 characters of a back-office keyword.
 MAX_REGEX_LENGTH = 200
@@ -53,7 +67,36 @@ class WechatReplyRule(models.Model):
         "starts-with ignore case and surrounding spaces; a regular expression is "
         "searched anywhere in the text (Python syntax), for at most 0.1 seconds.",
     )
-    reply_text = fields.Text(string="Reply", required=True)
+    reply_type = fields.Selection(
+        REPLY_TYPES,
+        required=True,
+        default="text",
+        help="What the rule sends: a text, a material of the account, published articles "
+        "or the keyword index, a text that lists the other keyword replies.",
+    )
+    reply_text = fields.Text(string="Reply")
+    material_id = fields.Many2one(
+        comodel_name="wechat.material",
+        ondelete="restrict",
+        domain="[('account_id', '=', account_id), ('media_type', '=', reply_type), "
+        "('media_id', '!=', False)]",
+        help="The image, voice or video sent. A video reply shows the material's title "
+        "and description.",
+    )
+    article_ids = fields.Many2many(
+        comodel_name="wechat.article",
+        relation="wechat_reply_rule_article_rel",
+        string="Articles",
+        domain="[('account_id', '=', account_id), ('state', '=', 'published')]",
+        help="The published article sent. WeChat shows one article in a reply to a message.",
+    )
+    description = fields.Char(
+        help="Shown after the keyword in the keyword index, for example “past articles”."
+    )
+    keyword_index_preview = fields.Text(
+        compute="_compute_keyword_index_preview",
+        help="The text a keyword index reply sends now.",
+    )
     active = fields.Boolean(default=True)
     hit_count = fields.Integer(
         string="Hits", readonly=True, copy=False, help="Number of messages this rule replied to."
@@ -85,6 +128,20 @@ class WechatReplyRule(models.Model):
                     )
                 ) from None
 
+    @api.constrains("reply_type", "reply_text", "material_id", "article_ids", "account_id")
+    def _check_reply(self):
+        for rule in self:
+            rule._check_reply_content(
+                self.env._("The keyword reply “%(keyword)s”", keyword=rule.keyword),
+                rule.account_id,
+                rule.reply_type,
+                rule.reply_text,
+                rule.material_id,
+                rule.article_ids,
+                max_articles=MAX_MESSAGE_REPLY_ARTICLES,
+                text_required=True,
+            )
+
     @api.constrains("account_id", "active")
     def _check_rule_count(self):
         counts = dict(
@@ -104,6 +161,192 @@ class WechatReplyRule(models.Model):
                         max=MAX_RULES_PER_ACCOUNT,
                     )
                 )
+
+    @api.depends("reply_type", "account_id")
+    def _compute_keyword_index_preview(self):
+        for rule in self:
+            if rule.reply_type == "keyword_index" and rule.account_id:
+                rule.keyword_index_preview = rule.account_id._keyword_index_text()
+            else:
+                rule.keyword_index_preview = False
+
+    # ------------------------------------------------------------
+    # REPLY CONTENT
+    # ------------------------------------------------------------
+
+    @api.model
+    def _check_reply_content(
+        self, reply, account, reply_type, text, material, articles, max_articles, text_required
+    ):
+        """Raise ValidationError unless the reply can be sent as configured.
+
+        ``reply`` names the reply in the error message. The keyword rules,
+        the welcome reply and the default reply share this check. A text reply
+        without text is valid unless ``text_required``, and then sends nothing.
+        """
+        type_labels = dict(self._fields["reply_type"]._description_selection(self.env))
+        type_label = type_labels[reply_type]
+        if reply_type == "text":
+            if text_required and not (text or "").strip():
+                raise ValidationError(
+                    self.env._(
+                        "%(reply)s has no reply text. Write the text, or choose another "
+                        "reply type.",
+                        reply=reply,
+                    )
+                )
+        elif reply_type in MEDIA_REPLY_TYPES:
+            self._check_reply_material(reply, account, reply_type, type_label, material)
+        elif reply_type == "news":
+            self._check_reply_articles(reply, account, articles, max_articles)
+
+    @api.model
+    def _check_reply_material(self, reply, account, reply_type, type_label, material):
+        if not material:
+            raise ValidationError(
+                self.env._(
+                    "%(reply)s has the reply type %(type)s but no material. Choose a material "
+                    "of type %(type)s, or change the reply type.",
+                    reply=reply,
+                    type=type_label,
+                )
+            )
+        if material.media_type != reply_type:
+            material_types = dict(material._fields["media_type"]._description_selection(self.env))
+            raise ValidationError(
+                self.env._(
+                    "%(reply)s has the reply type %(type)s, but the material “%(material)s” is "
+                    "of type %(material_type)s. Choose a material of type %(type)s, or change "
+                    "the reply type.",
+                    reply=reply,
+                    type=type_label,
+                    material=material.name,
+                    material_type=material_types[material.media_type],
+                )
+            )
+        if material.account_id != account:
+            raise ValidationError(
+                self.env._(
+                    "%(reply)s cannot send the material “%(material)s”, because it belongs to "
+                    "another Official Account, “%(other)s”.",
+                    reply=reply,
+                    material=material.name,
+                    other=material.account_id.name,
+                )
+            )
+        if not material.media_id:
+            raise ValidationError(
+                self.env._(
+                    "%(reply)s cannot send the material “%(material)s”, because it is not "
+                    "uploaded to WeChat yet. Upload it first.",
+                    reply=reply,
+                    material=material.name,
+                )
+            )
+        if not material.active:
+            raise ValidationError(
+                self.env._(
+                    "%(reply)s cannot send the material “%(material)s”, because it was deleted "
+                    "on WeChat and is archived. Choose another material.",
+                    reply=reply,
+                    material=material.name,
+                )
+            )
+
+    @api.model
+    def _check_reply_articles(self, reply, account, articles, max_articles):
+        if not articles:
+            raise ValidationError(
+                self.env._(
+                    "%(reply)s has the reply type Articles but no article. Choose a published "
+                    "article, or change the reply type.",
+                    reply=reply,
+                )
+            )
+        if len(articles) > max_articles:
+            raise ValidationError(
+                self.env._(
+                    "%(reply)s has %(count)s articles, but WeChat shows at most %(max)s in "
+                    "this reply. Remove %(extra)s of them.",
+                    reply=reply,
+                    count=len(articles),
+                    max=max_articles,
+                    extra=len(articles) - max_articles,
+                )
+            )
+        for article in articles:
+            if article.account_id != account:
+                raise ValidationError(
+                    self.env._(
+                        "%(reply)s cannot send the article “%(title)s”, because it belongs to "
+                        "another Official Account, “%(other)s”.",
+                        reply=reply,
+                        title=article.title,
+                        other=article.account_id.name,
+                    )
+                )
+            if article.state != "published" or not article.article_url:
+                raise ValidationError(
+                    self.env._(
+                        "%(reply)s cannot send the article “%(title)s”, because it has no "
+                        "article link yet. Publish it, then click Fetch Link on the article.",
+                        reply=reply,
+                        title=article.title,
+                    )
+                )
+
+    @api.model
+    def _build_reply_payload(self, account, reply_type, text, material, articles):
+        """Return the reply to send as a dict for ``render_reply``, or None to send nothing.
+
+        Besides WeChat's fields, the dict contains the ``name`` and
+        ``material_id`` of a material for the message log.
+        """
+        if reply_type == "text":
+            return {"type": "text", "content": text} if text else None
+        if reply_type == "keyword_index":
+            return {"type": "text", "content": account._keyword_index_text()}
+        if reply_type in MEDIA_REPLY_TYPES:
+            if not (material.media_id and material.active):
+                # WeChat shows the follower an error for a media ID that does not exist.
+                _logger.warning(
+                    "WeChat reply of account %s not sent: material %s is no longer on WeChat",
+                    account.id,
+                    material.id,
+                )
+                return None
+            payload = {
+                "type": reply_type,
+                "media_id": material.media_id,
+                "name": material.name,
+                "material_id": material.id,
+            }
+            if reply_type == "video":
+                payload["title"] = material.title or ""
+                payload["description"] = material.description or ""
+            return payload
+        items = [
+            {
+                "title": article.title,
+                "description": article.digest or "",
+                "picurl": article.cover_url or "",
+                "url": article.article_url,
+                "article_id": article.article_id or "",
+            }
+            for article in articles
+            if article.article_url
+        ]
+        return {"type": "news", "articles": items} if items else None
+
+    def _reply_payload(self):
+        self.ensure_one()
+        return self._build_reply_payload(
+            self.account_id, self.reply_type, self.reply_text, self.material_id, self.article_ids
+        )
+
+    # ------------------------------------------------------------
+    # MATCHING
+    # ------------------------------------------------------------
 
     def _matches(self, content, timeout=REGEX_TIMEOUT):
         """Return whether the message text ``content`` triggers this rule.

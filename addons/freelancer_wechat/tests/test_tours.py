@@ -40,6 +40,24 @@ class TestWechatTours(HttpCase):
         self.assertEqual(rule.account_id, self.rules_account)
         self.assertEqual(rule.reply_text, "Classes run on Tuesdays.")
 
+    def test_reply_image_tour(self):
+        Material = self.env["wechat.material"]
+        image = Material.create(
+            {"account_id": self.rules_account.id, "name": "poster.jpg", "media_type": "image"}
+        )
+        voice = Material.create(
+            {"account_id": self.rules_account.id, "name": "poster.mp3", "media_type": "voice"}
+        )
+        # As if uploaded: only materials on WeChat can be sent.
+        image.media_id = "MEDIATOURIMAGE01"
+        voice.media_id = "MEDIATOURVOICE01"
+
+        self.run_tour("freelancer_wechat_reply_image")
+        rule = self.env["wechat.reply.rule"].search([("keyword", "=", "海报")])
+        self.assertEqual(rule.reply_type, "image")
+        self.assertEqual(rule.material_id, image)
+        self.assertFalse(rule.reply_text)
+
     def test_message_log_tour(self):
         Message = self.env["wechat.message"]
         now = fields.Datetime.now()

@@ -72,6 +72,68 @@ registry.category("web_tour.tours").add("freelancer_wechat_reply_rule", {
     ],
 });
 
+// Reply to a keyword with an image material chosen in the list.
+registry.category("web_tour.tours").add("freelancer_wechat_reply_image", {
+    url: "/odoo/action-freelancer_wechat.wechat_reply_rule_action",
+    steps: () => [
+        {
+            content: "Add a rule",
+            trigger: ".o_list_button_add",
+            run: "click",
+        },
+        {
+            content: "Choose the account",
+            trigger: ".o_data_row .o_field_widget[name='account_id'] input",
+            run: "edit Tour Rules Account",
+        },
+        {
+            content: "Pick it from the list",
+            trigger: ".o-autocomplete--dropdown-item:contains('Tour Rules Account')",
+            run: "click",
+        },
+        {
+            content: "Enter the keyword",
+            trigger: ".o_data_row .o_field_widget[name='keyword'] input",
+            run: "edit 海报",
+        },
+        {
+            content: "Open the reply types",
+            trigger: ".o_data_row .o_field_widget[name='reply_type'] .o_select_menu_toggler",
+            run: "click",
+        },
+        {
+            content: "Reply with an image",
+            trigger: ".o_select_menu_menu .o_select_menu_item:contains('Image')",
+            run: "click",
+        },
+        {
+            content: "Search the image material",
+            trigger: ".o_data_row .o_field_widget[name='material_id'] input",
+            run: "edit poster",
+        },
+        {
+            content: "Only images are offered",
+            trigger:
+                ".o-autocomplete--dropdown-menu:has(a:contains('poster.jpg'))" +
+                ":not(:has(a:contains('poster.mp3')))",
+        },
+        {
+            content: "Pick the image",
+            trigger: ".o-autocomplete--dropdown-item:contains('poster.jpg')",
+            run: "click",
+        },
+        {
+            content: "Save the rule",
+            trigger: ".o_list_button_save",
+            run: "click",
+        },
+        {
+            content: "The rule is listed with its image",
+            trigger: ".o_data_row:not(.o_selected_row) td:contains('poster.jpg')",
+        },
+    ],
+});
+
 // Open the message log and keep only received messages.
 registry.category("web_tour.tours").add("freelancer_wechat_message_log", {
     url: "/odoo/action-freelancer_wechat.wechat_message_action",
