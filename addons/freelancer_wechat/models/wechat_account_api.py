@@ -8,6 +8,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Command
 from odoo.sql_db import Cursor
 
 from ..tools import (
@@ -414,6 +415,7 @@ class WechatAccount(models.Model):
         Partner = self.env["res.partner"]
         prefetch_client = self._wechat_prefetch_client()
         ahead = None  # (start, future) of the page fetched in advance
+        tags, tags_downloaded = None, False
         with ThreadPoolExecutor(max_workers=1) as pool:
             while True:
                 start = self.follower_next_openid or None
@@ -434,7 +436,11 @@ class WechatAccount(models.Model):
                         next_openid,
                         pool.submit(_fetch_follower_page, prefetch_client, next_openid),
                     )
-                Partner._wechat_sync_fans(self, [user for user in users if user.get("subscribe")])
+                followers = [user for user in users if user.get("subscribe")]
+                fans = Partner._wechat_sync_fans(self, followers)
+                tags, tags_downloaded = self._wechat_sync_tag_members(
+                    followers, fans, tags, tags_downloaded
+                )
                 vals = {"follower_next_openid": False if finished else next_openid}
                 vals["follower_total"] = int(page.get("total") or 0)
                 if finished:
@@ -451,6 +457,45 @@ class WechatAccount(models.Model):
                 )
                 if finished:
                     return True
+
+    def _wechat_sync_tag_members(self, users, fans, tags, downloaded):
+        """Set the tags of ``fans`` from the ``tagid_list`` of their profiles ``users``.
+
+        ``tags`` maps WeChat tag IDs to the account's tags, or is None on the
+        first page. An unknown tag ID makes the tag list be downloaded first,
+        once per sync (``downloaded``). Returns both for the next page.
+        """
+        Tag = self.env["wechat.tag"].sudo()
+        if tags is None:
+            domain = [("account_id", "=", self.id), ("wechat_id", "!=", 0)]
+            tags = {tag.wechat_id: tag for tag in Tag.search(domain)}
+        wanted = {tag_id for user in users for tag_id in user.get("tagid_list") or []}
+        if not wanted.issubset(tags) and not downloaded:
+            try:
+                downloaded_tags = Tag._wechat_pull(self)
+            except WechatApiError as error:
+                _logger.warning(
+                    "WeChat tags of account %s not downloaded during the follower sync "
+                    "(errcode %s); unknown tag IDs are skipped",
+                    self.id,
+                    error.errcode,
+                )
+            else:
+                tags.update((tag.wechat_id, tag) for tag in downloaded_tags)
+            downloaded = True
+        members = {}
+        for user, fan in zip(users, fans, strict=True):
+            for tag_id in user.get("tagid_list") or []:
+                members.setdefault(tag_id, set()).add(fan.id)
+        page_fan_ids = set(fans.ids)
+        for wechat_id, tag in tags.items():
+            current = set(tag.partner_ids.ids) & page_fan_ids
+            wanted_ids = members.get(wechat_id, set())
+            commands = [Command.link(fan_id) for fan_id in wanted_ids - current]
+            commands += [Command.unlink(fan_id) for fan_id in current - wanted_ids]
+            if commands:
+                tag.write({"partner_ids": commands})
+        return tags, downloaded
 
     def _wechat_fetch_follower_page(self, start, feature):
         """Return ``(page, users)`` for the ``user/get`` page starting at ``start``."""

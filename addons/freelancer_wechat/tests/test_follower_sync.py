@@ -154,3 +154,44 @@ class TestFollowerSync(WechatApiCase):
         self.assertEqual(len(identities), 2500)
         self.assertEqual(len(identities.partner_id), 2500)
         self.assertEqual(self.api_account.api_state, "ok")
+
+    def test_tags_from_back_office(self):
+        openids = self.fake_api.add_followers(1500)
+        self.fake_api.tags.clear()
+        self.fake_api.user_tags.clear()
+        # "学员" is known in Odoo with a fan that lost it on WeChat; "老粉" is new.
+        self.fake_api.tags.update({301: "学员", 302: "老粉"})
+        for openid in openids[:10]:
+            self.fake_api.user_tags[openid].update({301, 302})
+        for openid in openids[1200:1205]:
+            self.fake_api.user_tags[openid].add(302)
+        former = self.env["res.partner"].create({"name": "前学员", "is_fan": True})
+        self.env["fan.identity"].create(
+            {
+                "partner_id": former.id,
+                "channel": "wechat_openid",
+                "value": openids[20],
+                "account_key": self.api_account.app_id,
+            }
+        )
+        known = self.env["wechat.tag"].create(
+            {
+                "name": "学员",
+                "account_id": self.api_account.id,
+                "wechat_id": 301,
+                "partner_ids": [(4, former.id)],
+            }
+        )
+
+        finished = self.api_account._wechat_sync_followers()
+
+        self.assertTrue(finished)
+        fans = self.fans_of(openids).sorted(lambda identity: openids.index(identity.value))
+        self.assertEqual(known.partner_ids, fans[:10].partner_id)
+        self.assertNotIn(former, known.partner_ids)
+        new_tag = self.env["wechat.tag"].search(
+            [("account_id", "=", self.api_account.id), ("wechat_id", "=", 302)]
+        )
+        self.assertEqual(new_tag.name, "老粉")
+        self.assertEqual(new_tag.partner_ids, (fans[:10] | fans[1200:1205]).partner_id)
+        self.assertEqual(self.fake_api.calls["/cgi-bin/tags/get"], 1, "tags downloaded once")
