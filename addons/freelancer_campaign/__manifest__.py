@@ -10,6 +10,7 @@
     "data": [
         "security/ir.model.access.csv",
         "data/ir_config_parameter_data.xml",
+        "data/ir_cron_data.xml",
         "views/fan_campaign_views.xml",
         "views/freelancer_campaign_menus.xml",
     ],

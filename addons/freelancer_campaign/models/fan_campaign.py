@@ -1,13 +1,14 @@
 import logging
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import is_html_empty
 
 from odoo.addons.freelancer_mass_mail.tools.sms import sms_part_count
-from odoo.addons.freelancer_wechat.models.wechat_account_api import WechatApiError
 
 from ..tools import order_channels
 
@@ -15,12 +16,15 @@ _logger = logging.getLogger(__name__)
 
 CAMPAIGN_CHANNELS = [("wechat", "WeChat"), ("email", "Email"), ("sms", "SMS")]
 
-# WeChat lets an account send customer-service messages to a follower for 48
-# hours after the follower's last message to it.
-WECHAT_WINDOW = timedelta(hours=48)
-
 # Mailing trace states of a message that reached (or was handed to) the recipient.
-DELIVERED_TRACE_STATES = ("sent", "pending", "open", "reply", "click")
+DELIVERED_TRACE_STATES = ("sent", "pending", "open", "reply")
+# Mailing trace states of a message that did not reach the recipient: refused by
+# the SMTP server or the SMS provider, bounced, or cancelled before sending.
+FAILED_TRACE_STATES = ("error", "bounce", "cancel")
+WECHAT_METHODS = [
+    ("customer_service", "Customer-Service Message"),
+    ("tag", "Mass Send by Tag"),
+]
 
 
 class FanCampaign(models.Model):
@@ -47,10 +51,24 @@ class FanCampaign(models.Model):
         string="Official Account",
         default=lambda self: self.env["wechat.account"].search([], limit=1),
     )
+    wechat_content_type = fields.Selection(
+        [("text", "Text"), ("article", "Article")],
+        string="WeChat Content",
+        default="text",
+        required=True,
+    )
     wechat_text = fields.Text(
         string="WeChat Text",
-        help="Sent as a customer-service message, to fans who wrote to the account in the "
-        "last 48 hours.",
+        help="Sent as a customer-service message to fans who wrote to the account in the "
+        "last 48 hours, and by a mass send to a tag to the other followers of a verified "
+        "account.",
+    )
+    wechat_article_id = fields.Many2one(
+        comodel_name="wechat.article",
+        string="WeChat Article",
+        domain="[('account_id', '=', wechat_account_id)]",
+        help="Uploaded as a draft if needed, then sent as a customer-service message (mpnews) "
+        "inside the 48-hour window and by a mass send to a tag outside it.",
     )
     email_subject = fields.Char()
     email_from = fields.Char(
@@ -75,6 +93,9 @@ class FanCampaign(models.Model):
     mailing_ids = fields.One2many(
         comodel_name="mailing.mailing", inverse_name="fan_campaign_id", string="Mailings"
     )
+    wechat_mass_send_ids = fields.One2many(
+        comodel_name="wechat.mass.send", inverse_name="fan_campaign_id", string="WeChat Mass Sends"
+    )
     sent_date = fields.Datetime(readonly=True, copy=False)
 
     planned_count = fields.Integer(string="Planned", compute="_compute_recipient_counts")
@@ -82,6 +103,21 @@ class FanCampaign(models.Model):
     capped_count = fields.Integer(string="Over Cap", compute="_compute_recipient_counts")
     failed_count = fields.Integer(string="Failed", compute="_compute_recipient_counts")
     wechat_sent_count = fields.Integer(string="WeChat Sent", compute="_compute_results")
+    wechat_read_count = fields.Integer(
+        string="WeChat Article Readers",
+        compute="_compute_results",
+        help="Readers of the article sent by mass send, from the WeChat article statistics "
+        "(summed per day, so a fan who read on two days counts twice). WeChat does not report "
+        "reads of customer-service messages.",
+    )
+    wechat_failed_count = fields.Integer(string="WeChat Failed", compute="_compute_results")
+    email_failed_count = fields.Integer(
+        string="Emails Failed",
+        compute="_compute_results",
+        help="Fans whose email was refused by the mail server, bounced or was cancelled, and "
+        "who were not reached since.",
+    )
+    sms_failed_count = fields.Integer(string="SMS Failed", compute="_compute_results")
     email_sent_count = fields.Integer(string="Emails Sent", compute="_compute_results")
     email_opened_count = fields.Integer(string="Emails Opened", compute="_compute_results")
     email_clicked_count = fields.Integer(string="Emails Clicked", compute="_compute_results")
@@ -129,10 +165,15 @@ class FanCampaign(models.Model):
         Consent = self.env["fan.consent"].sudo()
         for campaign in self:
             sent = campaign.recipient_ids.filtered(lambda r: r.state == "sent")
+            failed = campaign.recipient_ids.filtered(lambda r: r.state == "failed")
             by_channel = {
                 channel: sent.filtered(lambda r, c=channel: r.channel == c).partner_id
                 for channel, _label in CAMPAIGN_CHANNELS
             }
+            for channel, _label in CAMPAIGN_CHANNELS:
+                campaign[f"{channel}_failed_count"] = len(
+                    failed.filtered(lambda r, c=channel: r.channel == c)
+                )
             email_traces = Trace.search(
                 [("mass_mailing_id", "in", campaign.mailing_ids.filtered(
                     lambda m: m.mailing_type == "mail").ids)]
@@ -142,6 +183,7 @@ class FanCampaign(models.Model):
                     lambda m: m.mailing_type == "sms").ids)]
             )  # fmt: skip
             campaign.wechat_sent_count = len(by_channel["wechat"])
+            campaign.wechat_read_count = campaign._wechat_article_readers()
             campaign.email_sent_count = len(
                 email_traces.filtered(lambda t: t.trace_status in DELIVERED_TRACE_STATES)
             )
@@ -176,12 +218,33 @@ class FanCampaign(models.Model):
             campaign.sms_part_count = parts * len(sms_delivered)
             campaign.sms_cost = campaign.sms_part_count * price
 
+    def _wechat_article_readers(self):
+        """Return the readers WeChat's article statistics report for the campaign's mass sends.
+
+        An article mass send shows up in the statistics under the msgid
+        ``<msg_data_id>_<index>``.
+        """
+        self.ensure_one()
+        sends = self.wechat_mass_send_ids.filtered(
+            lambda send: send.msg_type == "mpnews" and send.msg_data_id
+        )
+        if not sends:
+            return 0
+        domain = Domain.OR(
+            Domain("msgid", "=like", f"{send.msg_data_id}\\_%")
+            & Domain("account_id", "=", send.account_id.id)
+            for send in sends
+        )
+        stats = self.env["wechat.stat.article"].sudo().search(domain)
+        return sum(stats.mapped("read_user"))
+
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 
     def action_plan(self):
         """Choose each fan's channel; the plan can be reviewed before sending."""
+        self._lock_for_send()
         for campaign in self:
             campaign._check_content()
             if campaign.state == "sent":
@@ -194,6 +257,7 @@ class FanCampaign(models.Model):
         return True
 
     def action_send(self):
+        self._lock_for_send()
         for campaign in self:
             if campaign.state == "sent":
                 raise UserError(self.env._("“%(name)s” has already been sent.", name=campaign.name))
@@ -203,14 +267,28 @@ class FanCampaign(models.Model):
         return True
 
     def action_retry_failed(self):
-        """Send again to the recipients whose message failed, on the same channel."""
+        """Send once more to the recipients whose message failed.
+
+        A message refused by the mail server or the SMS provider, or a WeChat
+        message, is sent again on the same channel. A bounced or cancelled
+        email or SMS moves to the fan's next channel. Recipients reached in the
+        meantime are never in the retry, because only failed ones are.
+        """
+        self._lock_for_send()
         for campaign in self:
             failed = campaign.recipient_ids.filtered(lambda r: r.state == "failed")
             if not failed:
                 raise UserError(
                     self.env._("“%(name)s” has no failed recipients.", name=campaign.name)
                 )
-            failed.write({"state": "planned", "reason": False})
+            if not campaign._prepare_retry(failed):
+                raise UserError(
+                    self.env._(
+                        "No failed recipient of “%(name)s” can be sent again: each one bounced "
+                        "or was cancelled on their last channel and has no other channel.",
+                        name=campaign.name,
+                    )
+                )
             campaign._send()
         return True
 
@@ -229,6 +307,35 @@ class FanCampaign(models.Model):
             "context": {"search_default_group_state": 1},
         }
 
+    def _lock_for_send(self):
+        """Lock the campaigns' rows until the end of the transaction, or raise.
+
+        Planning, sending and retrying take this lock, so a second send of the
+        same campaign started while the first one runs stops here instead of
+        sending twice. NOWAIT makes it fail at once instead of waiting.
+        """
+        if not self:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "SELECT id FROM fan_campaign WHERE id = ANY(%s) FOR UPDATE NOWAIT",
+                    [self.ids],
+                )
+        except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure):
+            # SerializationFailure: the other send committed after this
+            # transaction started, so this one cannot lock the updated row.
+            _logger.info("Campaigns %s are being sent by another transaction", self.ids)
+            raise UserError(
+                self.env._(
+                    "“%(name)s” is already being sent. Wait until that send has finished, "
+                    "then reload the campaign to see its results.",
+                    name=", ".join(self.mapped("name")),
+                )
+            ) from None
+        # Another transaction may have changed the rows before the lock.
+        self.invalidate_recordset()
+
     # ------------------------------------------------------------
     # PLANNING
     # ------------------------------------------------------------
@@ -242,12 +349,22 @@ class FanCampaign(models.Model):
         self.ensure_one()
         channels = []
         if self.use_wechat:
-            if not self.wechat_account_id or not (self.wechat_text or "").strip():
-                raise UserError(
-                    self.env._(
-                        "WeChat is on: choose the Official Account and write the WeChat text."
+            if not self.wechat_account_id:
+                raise UserError(self.env._("WeChat is on: choose the Official Account."))
+            if self.wechat_content_type == "text" and not (self.wechat_text or "").strip():
+                raise UserError(self.env._("WeChat is on: write the WeChat text."))
+            if self.wechat_content_type == "article":
+                if not self.wechat_article_id:
+                    raise UserError(self.env._("WeChat is on: choose the WeChat article."))
+                if self.wechat_article_id.account_id != self.wechat_account_id:
+                    raise UserError(
+                        self.env._(
+                            "The article “%(article)s” belongs to another Official Account. "
+                            "Choose an article of “%(account)s”.",
+                            article=self.wechat_article_id.title,
+                            account=self.wechat_account_id.name,
+                        )
                     )
-                )
             channels.append("wechat")
         if self.use_email:
             if not (self.email_subject or "").strip() or is_html_empty(self.email_body):
@@ -268,7 +385,7 @@ class FanCampaign(models.Model):
         self.ensure_one()
         channels = self._check_content()
         partners = self.env["res.partner"].search(self.segment_id._get_partner_domain())
-        reachable = self._reachable_channels(partners, channels)
+        reachable, wechat_methods, wechat_reasons = self._reachable_channels(partners, channels)
         engagement = self._engagement(partners)
         sent_counts = self._marketing_counts(partners)
         cap = int(self._param("cap_count", 2))
@@ -281,7 +398,8 @@ class FanCampaign(models.Model):
                     {
                         "partner_id": partner.id,
                         "state": "unreachable",
-                        "reason": self.env._("No consent on any channel of this campaign."),
+                        "reason": wechat_reasons.get(partner.id)
+                        or self.env._("No consent on any channel of this campaign."),
                     }
                 )
                 continue
@@ -306,18 +424,29 @@ class FanCampaign(models.Model):
                     "partner_id": partner.id,
                     "channel": ordered[0],
                     "fallback_channels": ",".join(ordered[1:]),
+                    "wechat_method": wechat_methods.get(partner.id),
                     "state": "planned",
+                    # Why WeChat is not used, for a fan who follows the account.
+                    "reason": wechat_reasons.get(partner.id),
                 }
             )
         return lines
 
     def _reachable_channels(self, partners, channels):
-        """Return ``{partner_id: [channel, ...]}`` of the channels that may reach each fan now."""
+        """Return the channels that may reach each fan now, and how WeChat would.
+
+        Returns ``(reachable, wechat_methods, wechat_reasons)``:
+        ``{partner_id: [channel, ...]}``, ``{partner_id: method}`` for the fans
+        reachable on WeChat, and ``{partner_id: reason}`` for the followers
+        WeChat cannot reach.
+        """
         Partner = self.env["res.partner"]
         reachable = {partner_id: [] for partner_id in partners.ids}
+        wechat_methods, wechat_reasons = {}, {}
         for channel in channels:
             if channel == "wechat":
-                allowed = self._wechat_reachable(partners)
+                wechat_methods, wechat_reasons = self._wechat_reachable(partners)
+                allowed = set(wechat_methods)
             else:
                 allowed = set(
                     Partner.search(
@@ -328,7 +457,7 @@ class FanCampaign(models.Model):
                 allowed -= blacklisted
             for partner_id in allowed:
                 reachable[partner_id].append(channel)
-        return reachable
+        return reachable, wechat_methods, wechat_reasons
 
     def _blacklisted(self, partners, channel):
         if channel == "email":
@@ -344,31 +473,6 @@ class FanCampaign(models.Model):
             ).mapped("number")
         )  # fmt: skip
         return {p.id for p in partners if p.fan_mobile in numbers}
-
-    def _wechat_reachable(self, partners):
-        """Fans with WeChat consent who wrote to the account within the last 48 hours."""
-        account = self.wechat_account_id
-        if not account or account.api_state == "unauthorized":
-            return set()
-        Partner = self.env["res.partner"]
-        consenting = Partner.search(
-            Partner._fan_consent_domain("wechat") & Domain("id", "in", partners.ids)
-        )
-        since = fields.Datetime.now() - WECHAT_WINDOW
-        recent = self.env["wechat.message"].sudo().search(
-            [
-                ("account_id", "=", account.id),
-                ("direction", "=", "in"),
-                ("partner_id", "in", consenting.ids),
-                ("create_time", ">=", since),
-            ]
-        )  # fmt: skip
-        with_openid = {
-            identity.partner_id.id
-            for identity in consenting.fan_identity_ids
-            if identity.channel == "wechat_openid" and identity.account_key == account.app_id
-        }
-        return set(recent.partner_id.ids) & with_openid
 
     def _engagement(self, partners):
         """Return ``{partner_id: {channel: interactions}}`` over the engagement period."""
@@ -391,11 +495,11 @@ class FanCampaign(models.Model):
     def _marketing_counts(self, partners):
         """Return ``{partner_id: count}`` of marketing messages sent within the cap period.
 
-        Counts email and SMS mailings of any kind (their traces) and WeChat
-        messages sent by campaigns.
+        Counts the email and SMS mailings of any kind (their traces, queued
+        ones included, failed ones not), the WeChat messages sent by campaigns
+        and one message per WeChat mass send (to all followers or a tag, from
+        a campaign or not) for each fan it targeted.
         """
-        # NOTE: WeChat mass sends (to all followers or a tag) are not counted:
-        # WeChat reports them per send, not per follower.
         cap_days = int(self._param("cap_days", 7))
         since = fields.Datetime.now() - timedelta(days=cap_days)
         counts = {}
@@ -406,7 +510,7 @@ class FanCampaign(models.Model):
                 [
                     ("model", "=", "res.partner"),
                     ("res_id", "in", partners.ids),
-                    ("trace_status", "in", DELIVERED_TRACE_STATES),
+                    ("trace_status", "not in", FAILED_TRACE_STATES),
                     ("create_date", ">=", since),
                 ],
                 ["res_id"],
@@ -431,6 +535,9 @@ class FanCampaign(models.Model):
         )
         for partner, count in wechat:
             counts[partner.id] = counts.get(partner.id, 0) + count
+        mass_sends = self.env["wechat.mass.send"].sudo()._receipt_counts(partners, since)
+        for partner_id, count in mass_sends.items():
+            counts[partner_id] = counts.get(partner_id, 0) + count
         return counts
 
     # ------------------------------------------------------------
@@ -452,8 +559,9 @@ class FanCampaign(models.Model):
             if planned.filtered(lambda r, c=channel: r.channel == c):
                 mailings[channel] = self._create_mailing(channel)
                 mailings[channel]._fan_check_sendable()
-        for recipient in planned.filtered(lambda r: r.channel == "wechat"):
-            self._send_wechat(recipient)
+        wechat = planned.filtered(lambda r: r.channel == "wechat")
+        if wechat:
+            self._send_wechat(wechat)
         now = fields.Datetime.now()
         for channel in ("email", "sms"):
             recipients = self.recipient_ids.filtered(
@@ -469,6 +577,8 @@ class FanCampaign(models.Model):
                 recipients.write({"state": "failed", "reason": str(error.args[0])})
                 mailing.unlink()
                 continue
+            # The mailing's recipients are read from these lines (see
+            # mailing.mailing._get_recipients_domain), so only they receive it.
             recipients.write({"state": "sent", "sent_date": now, "mailing_id": mailing.id})
             if channel == "email":
                 mailing.action_send_mail()
@@ -480,53 +590,61 @@ class FanCampaign(models.Model):
             self.id, len(planned), self.unreachable_count, self.capped_count,
         )  # fmt: skip
 
-    def _send_wechat(self, recipient):
-        account = self.wechat_account_id
-        openid = next(
-            (
-                identity.value
-                for identity in recipient.partner_id.fan_identity_ids
-                if identity.channel == "wechat_openid" and identity.account_key == account.app_id
-            ),
-            None,
-        )
-        text = self.wechat_text.strip()
-        try:
-            if not openid:
-                raise WechatApiError(self.env._("The fan has no OpenID for this account."))
-            account._wechat_call(
-                lambda client: client.message.send_text(openid, text),
-                feature=self.env._("Campaign message"),
-            )
-        except WechatApiError as error:
+    def _fall_back(self, recipients, reason):
+        """Move each recipient to their next channel, or mark them failed when none is left."""
+        for recipient in recipients:
             fallbacks = [c for c in (recipient.fallback_channels or "").split(",") if c]
-            reason = str(error.args[0] if error.args else error)
             if fallbacks:
                 recipient.write(
                     {
                         "channel": fallbacks[0],
                         "fallback_channels": ",".join(fallbacks[1:]),
+                        "wechat_method": False,
                         "reason": reason,
                     }
                 )
             else:
                 recipient.write({"state": "failed", "reason": reason})
-            return
-        self.env["wechat.message"].sudo().create(
-            {
-                "account_id": account.id,
-                "partner_id": recipient.partner_id.id,
-                "openid": openid,
-                "direction": "out",
-                "msg_type": "text",
-                "content": text,
-                "create_time": fields.Datetime.now(),
-                "is_customer_service": True,
-                "fan_campaign_id": self.id,
-                "user_id": self.env.uid,
+        if recipients:
+            _logger.info(
+                "Campaign %s: %s recipients fell back from %s: %s",
+                self.id,
+                len(recipients),
+                ",".join(set(recipients.mapped("channel"))),
+                reason,
+            )
+
+    def _prepare_retry(self, failed):
+        """Plan the failed recipients again and return those to send."""
+        retried = self.env["fan.campaign.recipient"]
+        for recipient in failed:
+            status = recipient.trace_id.trace_status
+            fallbacks = [c for c in (recipient.fallback_channels or "").split(",") if c]
+            values = {
+                "state": "planned",
+                "mailing_id": False,
+                "trace_id": False,
+                "wechat_mass_send_id": False,
             }
-        )
-        recipient.write({"state": "sent", "sent_date": fields.Datetime.now()})
+            if recipient.channel in ("email", "sms") and status in ("bounce", "cancel"):
+                if not fallbacks:
+                    continue
+                values.update(channel=fallbacks[0], fallback_channels=",".join(fallbacks[1:]))
+            recipient.write(values)
+            retried |= recipient
+        wechat = retried.filtered(lambda r: r.channel == "wechat")
+        if wechat:
+            methods, reasons = self._wechat_reachable(wechat.partner_id)
+            for recipient in wechat:
+                method = methods.get(recipient.partner_id.id)
+                if method:
+                    recipient.wechat_method = method
+                else:
+                    reason = reasons.get(recipient.partner_id.id) or self.env._(
+                        "The fan no longer follows the Official Account."
+                    )
+                    self._fall_back(recipient, reason)
+        return retried.filtered(lambda r: r.state == "planned")
 
     def _create_mailing(self, channel):
         values = {

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .fan_campaign import CAMPAIGN_CHANNELS
+from .fan_campaign import CAMPAIGN_CHANNELS, WECHAT_METHODS
 
 
 class FanCampaignRecipient(models.Model):
@@ -14,6 +14,12 @@ class FanCampaignRecipient(models.Model):
     campaign_id = fields.Many2one(comodel_name="fan.campaign", required=True, ondelete="cascade")
     partner_id = fields.Many2one(comodel_name="res.partner", required=True, ondelete="cascade")
     channel = fields.Selection(CAMPAIGN_CHANNELS, help="Channel the fan is reached on.")
+    wechat_method = fields.Selection(
+        WECHAT_METHODS,
+        string="WeChat Method",
+        help="Customer-service message for fans who wrote to the account in the last 48 "
+        "hours, mass send to the campaign's tag for the other followers.",
+    )
     fallback_channels = fields.Char(
         help="Other reachable channels, in the order to try them if the chosen one fails."
     )
@@ -28,9 +34,23 @@ class FanCampaignRecipient(models.Model):
         required=True,
         default="planned",
     )
-    reason = fields.Char(help="Why the fan is not reached, or why a channel failed.")
+    reason = fields.Char(
+        help="Why the fan is not reached, why a channel failed, or why WeChat is not used."
+    )
     sent_date = fields.Datetime()
     mailing_id = fields.Many2one(comodel_name="mailing.mailing", ondelete="set null")
+    trace_id = fields.Many2one(
+        comodel_name="mailing.trace",
+        string="Mailing Trace",
+        ondelete="set null",
+        help="Trace of the email or SMS sent to the fan by the mailing.",
+    )
+    trace_status = fields.Selection(
+        related="trace_id.trace_status", string="Delivery", help="Status of the email or SMS."
+    )
+    wechat_mass_send_id = fields.Many2one(
+        comodel_name="wechat.mass.send", string="WeChat Mass Send", ondelete="set null"
+    )
 
     _campaign_partner_unique = models.Constraint(
         "UNIQUE(campaign_id, partner_id)", "A fan appears once in a campaign."

@@ -1,21 +1,17 @@
 import itertools
-from datetime import datetime, timedelta
+import smtplib
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tools import email_normalize
+from odoo.tools import mute_logger
 
-from odoo.addons.freelancer_wechat.tests.fake_wechat_api import FakeWechatApi
-from odoo.addons.mass_mailing_sms.tests.common import MassSMSCommon
+from .common import SEND_TIME, CampaignCase
 
-# 10:00 in Shanghai, inside the default SMS sending window.
-SEND_TIME = datetime(2026, 11, 18, 2, 0, 0)
 CHANNELS = ("wechat", "email", "sms")
 COST_ORDER = ("wechat", "email", "sms")
-APP_ID = "wxcampaign0000001"
 
 
 def expected_channel(consents, preferred):
@@ -28,26 +24,10 @@ def expected_channel(consents, preferred):
 
 
 @tagged("post_install", "-at_install")
-class TestCampaign(MassSMSCommon):
+class TestCampaign(CampaignCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fake_api = FakeWechatApi(app_id=APP_ID)
-        cls.fake_api.start()
-        cls.addClassCleanup(cls.fake_api.stop)
-        cls.account = cls.env["wechat.account"].create(
-            {
-                "name": "手作小记",
-                "app_id": APP_ID,
-                "app_secret": cls.fake_api.secret,
-                "token": "campaignToken1",
-                "api_base_url": cls.fake_api.base_url,
-            }
-        )
-        params = cls.env["ir.config_parameter"]
-        params.set_param("freelancer_campaign.cap_count", 2)
-        params.set_param("freelancer_campaign.cap_days", 7)
-        params.set_param("freelancer_mass_mail.sms_signature", "手作小记")
         cls.fans = {}
         with freeze_time(SEND_TIME):
             for index, (consents, preferred) in enumerate(
@@ -64,73 +44,12 @@ class TestCampaign(MassSMSCommon):
         for size in range(len(CHANNELS) + 1):
             yield from (frozenset(c) for c in itertools.combinations(CHANNELS, size))
 
-    @classmethod
-    def _create_fan(cls, name, consents, preferred, wrote_hours_ago=1):
-        number = 13900000000 + len(cls.fans)
-        fan = cls.env["res.partner"].create(
-            {
-                "name": name,
-                "is_fan": True,
-                "email": f"fan{len(cls.fans)}@example.com",
-                "phone": f"+86{number}",
-                "fan_preferred_channel": preferred,
-            }
+    def _fan_with(self, consents, preferred=False):
+        return next(
+            fan
+            for fan, (fan_consents, fan_preferred) in self.fans.items()
+            if fan_consents == set(consents) and fan_preferred == preferred
         )
-        for channel in consents:
-            fan._fan_record_consent(channel, "grant", "manual")
-        if "wechat" in consents:
-            openid = f"oCampaign{len(cls.fans):04d}"
-            fan._fan_add_identities({"wechat_openid": openid}, account_key=APP_ID)
-            cls.env["wechat.message"].create(
-                {
-                    "account_id": cls.account.id,
-                    "partner_id": fan.id,
-                    "openid": openid,
-                    "direction": "in",
-                    "msg_type": "text",
-                    "content": "你好",
-                    "create_time": fields.Datetime.now() - timedelta(hours=wrote_hours_ago),
-                }
-            )
-        return fan
-
-    def _campaign(self, **values):
-        return self.env["fan.campaign"].create(
-            dict(
-                {
-                    "name": "冬季工作坊",
-                    "segment_id": self.segment.id,
-                    "wechat_account_id": self.account.id,
-                    "wechat_text": "冬季工作坊开始报名了,回复「报名」占座。",
-                    "email_subject": "冬季工作坊开始报名",
-                    "email_from": "手作小记 <studio@example.com>",
-                    "email_body": "<p>冬季工作坊开始报名了。</p>",
-                    "sms_body": "冬季工作坊开始报名,详情见公众号。",
-                },
-                **values,
-            )
-        )
-
-    def _send(self, campaign):
-        with freeze_time(SEND_TIME), self.mock_mail_gateway(), self.mockSMSGateway():
-            campaign.action_send()
-            self.env["mail.mail"].sudo().process_email_queue()
-            outgoing = self.env["sms.sms"].sudo().search([("state", "=", "outgoing")])
-            if outgoing:
-                outgoing._send()
-        return (
-            {msg["touser"] for msg in self.fake_api.custom_messages},
-            {
-                email_normalize(address)
-                for mail in self._mails
-                for address in mail["email_to"]
-                if email_normalize(address).startswith("fan")
-            },
-            {sms["number"] for sms in self._sms},
-        )
-
-    def _identity(self, fan):
-        return fan.fan_identity_ids.filtered(lambda i: i.channel == "wechat_openid").value
 
     def test_each_fan_once_on_expected_channel(self):
         self.fake_api.custom_messages.clear()
@@ -283,3 +202,106 @@ class TestCampaign(MassSMSCommon):
         self.assertTrue(campaign.sms_preview.startswith("【"))
         self.assertIn(campaign.sms_body, campaign.sms_preview)
         self.assertEqual(campaign.sms_preview_parts, 1)
+
+    def _refuse_at_smtp(self, refused):
+        """Make the mocked SMTP server refuse the address ``refused`` (550 5.1.1)."""
+        session = self.testing_smtp_session
+        send_message = session.send_message
+
+        def refuse(message, smtp_from, smtp_to_list):
+            if refused in smtp_to_list:
+                raise smtplib.SMTPRecipientsRefused({refused: (550, b"5.1.1 Mailbox unavailable")})
+            return send_message(message, smtp_from, smtp_to_list)
+
+        return patch.object(session, "send_message", side_effect=refuse)
+
+    def test_smtp_refusal_fails_then_retry(self):
+        email_fans = [self._fan_with({"email"}, preferred) for preferred in (False, *CHANNELS)]
+        refused_fan = email_fans[1]
+        campaign = self._campaign(
+            segment_id=self._segment_of(self.env["res.partner"].union(*email_fans)).id,
+            use_wechat=False,
+            use_sms=False,
+        )
+        with freeze_time(SEND_TIME):
+            campaign.action_plan()
+        with (
+            freeze_time(SEND_TIME),
+            self.mock_mail_gateway(),
+            self._refuse_at_smtp(refused_fan.email),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+        ):
+            campaign.action_send()
+            self.env["mail.mail"].sudo().process_email_queue()
+            accepted = {address for email in self.emails for address in email["smtp_to_list"]}
+        self.assertEqual(accepted, {fan.email for fan in email_fans} - {refused_fan.email})
+
+        refused = self._recipient(campaign, refused_fan)
+        self.assertEqual(refused.state, "failed")
+        self.assertEqual(refused.trace_status, "error")
+        self.assertIn("5.1.1 Mailbox unavailable", refused.reason)
+        for fan in email_fans:
+            if fan != refused_fan:
+                recipient = self._recipient(campaign, fan)
+                self.assertEqual(recipient.state, "sent", fan.name)
+                self.assertEqual(recipient.trace_status, "sent", fan.name)
+        campaign.invalidate_recordset()
+        self.assertEqual(campaign.email_sent_count, 3)
+        self.assertEqual(campaign.email_failed_count, 1)
+        self.assertEqual(campaign.reached_count, 3)
+        self.assertEqual(campaign.failed_count, 1)
+
+        first_mailing = campaign.mailing_ids
+        _wechat_to, email_to, _sms_to = self._deliver(campaign.action_retry_failed)
+        self.assertEqual(email_to, {refused_fan.email})
+        self.assertEqual(refused.state, "sent")
+        self.assertEqual(refused.channel, "email")
+        self.assertEqual(refused.trace_status, "sent")
+        self.assertNotEqual(refused.mailing_id, first_mailing)
+        campaign.invalidate_recordset()
+        self.assertEqual(campaign.email_sent_count, 4)
+        self.assertEqual(campaign.email_failed_count, 0)
+        self.assertEqual(campaign.reached_count, 4)
+
+        # The first mailing's recipients stay those it reached: sending it again reaches nobody.
+        self.assertEqual(
+            sorted(first_mailing._get_recipients()),
+            sorted(fan.id for fan in email_fans if fan != refused_fan),
+        )
+        with self.assertRaises(UserError):
+            campaign.action_retry_failed()
+
+    def test_bounce_retries_on_next_channel(self):
+        fan = self._fan_with({"email", "sms"}, "email")
+        other = self._fan_with({"email"})
+        campaign = self._campaign(segment_id=self._segment_of(fan | other).id)
+        _wechat_to, email_to, sms_to = self._send(campaign)
+        self.assertEqual(email_to, {fan.email, other.email})
+        self.assertFalse(sms_to)
+
+        recipient = self._recipient(campaign, fan)
+        recipient.trace_id.set_bounced(bounce_message="550 5.1.1 <fan> user unknown")
+        self.assertEqual(recipient.state, "failed")
+        self.assertEqual(recipient.trace_status, "bounce")
+        campaign.invalidate_recordset()
+        self.assertEqual(campaign.email_sent_count, 1)
+        self.assertEqual(campaign.reached_count, 1)
+
+        _wechat_to, email_to, sms_to = self._deliver(campaign.action_retry_failed)
+        self.assertFalse(email_to)
+        self.assertEqual(sms_to, {fan.fan_mobile})
+        self.assertEqual((recipient.channel, recipient.state), ("sms", "sent"))
+        self.assertEqual(self._recipient(campaign, other).state, "sent")
+        campaign.invalidate_recordset()
+        self.assertEqual(campaign.sms_sent_count, 1)
+        self.assertEqual(campaign.reached_count, 2)
+
+    def test_bounce_without_other_channel_stays_failed(self):
+        fan = self._fan_with({"email"})
+        campaign = self._campaign(segment_id=self._segment_of(fan).id)
+        self._send(campaign)
+        recipient = self._recipient(campaign, fan)
+        recipient.trace_id.set_bounced(bounce_message="550 5.1.1 user unknown")
+        with self.assertRaisesRegex(UserError, "no other channel"):
+            campaign.action_retry_failed()
+        self.assertEqual(recipient.state, "failed")
