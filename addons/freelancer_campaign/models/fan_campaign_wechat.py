@@ -164,7 +164,10 @@ class FanCampaign(models.Model):
     # ------------------------------------------------------------
 
     def _send_wechat(self, recipients):
-        """Send the WeChat content and move each recipient whose message fails to the next channel."""
+        """Send the WeChat content, moving the recipients whose message fails to their next channel.
+
+        An article is uploaded as a draft first, when it has no media ID yet.
+        """
         self.ensure_one()
         if self.wechat_content_type == "article" and not self.wechat_article_id.media_id:
             try:
