@@ -146,7 +146,7 @@ class FanCampaign(models.Model):
     def _wechat_monthly_limit_reason(self):
         return self.env._(
             "WeChat: the fan already received %(max)s mass sends from “%(account)s” this "
-            "month, the most WeChat delivers from a service account.",
+            "month, the maximum WeChat delivers from a service account.",
             max=SERVICE_SENDS_PER_FAN_PER_MONTH,
             account=self.wechat_account_id.name,
         )
