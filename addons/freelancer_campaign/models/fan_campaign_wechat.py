@@ -185,6 +185,8 @@ class FanCampaign(models.Model):
         account = self.wechat_account_id
         openid = self._wechat_openids(recipient.partner_id).get(recipient.partner_id.id)
         if self.wechat_content_type == "article":
+            # NOTE: sent as mpnews with the draft's media_id, like the mass send. WeChat's
+            # newer docs also offer mpnewsarticle with a published article_id, not used here.
             article = self.wechat_article_id
             msg_type, content = "mpnews", article.title
 
@@ -326,8 +328,10 @@ class FanCampaign(models.Model):
 
         WeChat keeps a tag whose creation Odoo lost in a rolled-back
         transaction. Tag names contain the campaign ID, so a tag of the same
-        name is this campaign's: it is pulled and used.
+        name is taken as this campaign's: it is pulled and used.
         """
+        # NOTE: a tag of that name made by hand in the WeChat back office would be
+        # used too, and deleted after the send.
         try:
             tag._wechat_ensure_remote()
             return tag

@@ -210,6 +210,8 @@ class WechatMassSend(models.Model):
         """
         if account.account_type != "service":
             return partners.browse()
+        # NOTE: only sends made from Odoo count. WeChat also counts those made in
+        # its back office, and drops those fans from the send without telling who.
         counts = self._receipt_counts(partners, self._period_start("month"), account)
         return partners.filtered(
             lambda partner: counts.get(partner.id, 0) >= SERVICE_SENDS_PER_FAN_PER_MONTH
