@@ -92,9 +92,8 @@ class WechatMaterial(models.Model):
         would then send a media ID that no longer exists on WeChat.
         """
         self._check_not_used()
-        if not self.env.context.get("wechat_material_keep_remote"):
-            for material in self.filtered("media_id"):
-                material._wechat_delete_remote()
+        for material in self.filtered("media_id"):
+            material._wechat_delete_remote()
         return super().unlink()
 
     def _check_not_used(self):
