@@ -79,7 +79,7 @@ class FakeWechatApi:
         self.drafts = {}
         self.published = []
         self.mass_sends = {}
-        # msg_status returned by message/mass/get, by msg_id; SEND_SUCCESS when absent.
+        # msg_status that message/mass/get returns for each msg_id, SEND_SUCCESS if absent.
         self.mass_statuses = {}
         self.deleted_tags = []
         self.menus = []
