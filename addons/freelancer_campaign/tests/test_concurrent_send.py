@@ -44,6 +44,7 @@ class TestConcurrentSend(BaseCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             campaign = env["fan.campaign"].browse(self.campaign_id)
+            env["mail.mail"].search([("mailing_id", "in", campaign.mailing_ids.ids)]).unlink()
             campaign.mailing_ids.unlink()
             campaign.unlink()
             env["fan.segment"].browse(self.segment_id).unlink()
