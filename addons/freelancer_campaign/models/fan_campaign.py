@@ -284,8 +284,8 @@ class FanCampaign(models.Model):
             if not campaign._prepare_retry(failed):
                 raise UserError(
                     self.env._(
-                        "No failed recipient of “%(name)s” can be sent again: each one bounced "
-                        "or was cancelled on their last channel and has no other channel.",
+                        "No failed recipient of “%(name)s” can be sent again now. The reason "
+                        "on each failed recipient tells why.",
                         name=campaign.name,
                     )
                 )
@@ -584,7 +584,8 @@ class FanCampaign(models.Model):
                 mailing.action_send_mail()
             else:
                 mailing.action_send_sms()
-        self.write({"state": "sent", "sent_date": now})
+        # A retry keeps the first send's date, from which opt-outs are counted.
+        self.write({"state": "sent", "sent_date": self.sent_date or now})
         _logger.info(
             "Campaign %s sent: %s recipients planned, %s unreachable, %s over the cap",
             self.id, len(planned), self.unreachable_count, self.capped_count,
@@ -592,6 +593,7 @@ class FanCampaign(models.Model):
 
     def _fall_back(self, recipients, reason):
         """Move each recipient to their next channel, or mark them failed when none is left."""
+        channels = ",".join(sorted(set(recipients.mapped("channel"))))
         for recipient in recipients:
             fallbacks = [c for c in (recipient.fallback_channels or "").split(",") if c]
             if fallbacks:
@@ -610,7 +612,7 @@ class FanCampaign(models.Model):
                 "Campaign %s: %s recipients fell back from %s: %s",
                 self.id,
                 len(recipients),
-                ",".join(set(recipients.mapped("channel"))),
+                channels,
                 reason,
             )
 
@@ -629,7 +631,10 @@ class FanCampaign(models.Model):
             if recipient.channel in ("email", "sms") and status in ("bounce", "cancel"):
                 if not fallbacks:
                     continue
+                # The reason stays: it tells why the fan is not reached on that channel.
                 values.update(channel=fallbacks[0], fallback_channels=",".join(fallbacks[1:]))
+            else:
+                values["reason"] = False
             recipient.write(values)
             retried |= recipient
         wechat = retried.filtered(lambda r: r.channel == "wechat")

@@ -96,14 +96,14 @@ class CampaignCase(MassSMSCommon):
             {"name": name, "extra_domain": repr([("id", "in", partners.ids)])}
         )
 
-    def _deliver(self, action):
-        """Run ``action`` and deliver its emails and SMS; return who got what.
+    def _deliver(self, action, at=SEND_TIME):
+        """Run ``action`` at ``at`` and deliver its emails and SMS; return who got what.
 
         Returns the OpenIDs that got a customer-service message, and the email
         addresses and phone numbers of fans that got an email or an SMS.
         """
         custom_before = len(self.fake_api.custom_messages)
-        with freeze_time(SEND_TIME), self.mock_mail_gateway(), self.mockSMSGateway():
+        with freeze_time(at), self.mock_mail_gateway(), self.mockSMSGateway():
             action()
             self.env["mail.mail"].sudo().process_email_queue()
             outgoing = self.env["sms.sms"].sudo().search([("state", "=", "outgoing")])

@@ -1,5 +1,6 @@
 import itertools
 import smtplib
+from datetime import timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -252,9 +253,13 @@ class TestCampaign(CampaignCase):
         self.assertEqual(campaign.failed_count, 1)
 
         first_mailing = campaign.mailing_ids
-        _wechat_to, email_to, _sms_to = self._deliver(campaign.action_retry_failed)
+        _wechat_to, email_to, _sms_to = self._deliver(
+            campaign.action_retry_failed, at=SEND_TIME + timedelta(hours=2)
+        )
         self.assertEqual(email_to, {refused_fan.email})
         self.assertEqual(refused.state, "sent")
+        self.assertFalse(refused.reason)
+        self.assertEqual(campaign.sent_date, SEND_TIME, "opt-outs count from the first send")
         self.assertEqual(refused.channel, "email")
         self.assertEqual(refused.trace_status, "sent")
         self.assertNotEqual(refused.mailing_id, first_mailing)
@@ -302,6 +307,6 @@ class TestCampaign(CampaignCase):
         self._send(campaign)
         recipient = self._recipient(campaign, fan)
         recipient.trace_id.set_bounced(bounce_message="550 5.1.1 user unknown")
-        with self.assertRaisesRegex(UserError, "no other channel"):
+        with self.assertRaisesRegex(UserError, "can be sent again now"):
             campaign.action_retry_failed()
         self.assertEqual(recipient.state, "failed")
