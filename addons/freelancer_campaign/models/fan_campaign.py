@@ -631,7 +631,7 @@ class FanCampaign(models.Model):
             if recipient.channel in ("email", "sms") and status in ("bounce", "cancel"):
                 if not fallbacks:
                     continue
-                # The reason stays: it tells why the fan is not reached on that channel.
+                # The reason stays, because it explains why that channel is not used.
                 values.update(channel=fallbacks[0], fallback_channels=",".join(fallbacks[1:]))
             else:
                 values["reason"] = False

@@ -39,10 +39,10 @@ class CampaignCase(MassSMSCommon):
 
     @classmethod
     def _create_fan(cls, name, consents, preferred=False, wrote_hours_ago=1):
-        """Create a fan with consent on ``consents``; a WeChat fan wrote to the account.
+        """Create a fan with consent on ``consents``, and an OpenID when WeChat is one.
 
-        ``wrote_hours_ago`` is the age of the fan's last WeChat message, or
-        None for a follower who never wrote.
+        ``wrote_hours_ago`` is the age of the WeChat fan's last message to the
+        account, or None for a follower who never wrote.
         """
         number = 13900000000 + cls.fan_count
         fan = cls.env["res.partner"].create(
@@ -97,7 +97,7 @@ class CampaignCase(MassSMSCommon):
         )
 
     def _deliver(self, action, at=SEND_TIME):
-        """Run ``action`` at ``at`` and deliver its emails and SMS; return who got what.
+        """Run ``action`` at ``at``, deliver its emails and SMS, and return who got what.
 
         Returns the OpenIDs that got a customer-service message, and the email
         addresses and phone numbers of fans that got an email or an SMS.

@@ -268,7 +268,7 @@ class TestCampaign(CampaignCase):
         self.assertEqual(campaign.email_failed_count, 0)
         self.assertEqual(campaign.reached_count, 4)
 
-        # The first mailing's recipients stay those it reached: sending it again reaches nobody.
+        # The first mailing keeps only the fans it reached, so sending it again reaches no other.
         self.assertEqual(
             sorted(first_mailing._get_recipients()),
             sorted(fan.id for fan in email_fans if fan != refused_fan),

@@ -92,7 +92,7 @@ class TestCampaignWechat(CampaignCase):
         message = self.fake_api.custom_messages[0]
         self.assertEqual(message["msgtype"], "text")
         self.assertEqual(message["text"]["content"], campaign.wechat_text)
-        # Outside the window: one mass send to the campaign's tag, which holds them all.
+        # Outside the window: one mass send to the campaign's tag, which contains them all.
         body = self._only_mass_send()
         self.assertEqual(body["msgtype"], "text")
         self.assertEqual(body["text"], {"content": campaign.wechat_text})
