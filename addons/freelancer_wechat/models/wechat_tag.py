@@ -171,8 +171,8 @@ class WechatTag(models.Model):
     def _partners_with_max_tags(self, account, partners):
         """Return the ``partners`` who already have 20 tags on ``account``.
 
-        Only the tags stored in Odoo count, because memberships set in the
-        WeChat back office are not pulled.
+        Only the memberships stored in Odoo count, so those set in the WeChat
+        back office since the last follower sync are missing.
         """
         if not partners:
             return partners.browse()
