@@ -5,9 +5,15 @@ nonces), respond with the providers' success and error shapes, and record the
 numbers and texts received. Set ``mode`` to ``"error"`` for a business error
 or ``"timeout"`` to answer after ``delay`` seconds. The signatures are
 computed here independently of the client code under test.
+
+They also answer the status queries (Aliyun QuerySendDetails, Tencent Cloud
+PullSmsSendStatusByPhoneNumber) from the messages received. Each message is
+delivered unless ``report_status`` maps its number to ``"failed"`` or to
+``"waiting"`` (no delivery report yet).
 """
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -16,6 +22,9 @@ import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# Aliyun lists messages under their send date in China Standard Time.
+CHINA_TZ = datetime.timezone(datetime.timedelta(hours=8))
 
 
 class FakeSmsServer:
@@ -29,6 +38,8 @@ class FakeSmsServer:
         self.fail_numbers = set()
         self.received = []  # dicts with "number", "text", "sign_name"
         self.rejected = []  # reasons of the requests rejected before sending
+        self.report_status = {}  # number: "failed" or "waiting"; others are delivered
+        self.queries = []  # numbers looked up by status queries
         self.httpd = None
         self.thread = None
 
@@ -79,22 +90,25 @@ class FakeSmsServer:
 
 
 class FakeAliyunSms(FakeSmsServer):
-    """dysmsapi 2017-05-25 SendSms with RPC signature v1 (HMAC-SHA1)."""
+    """dysmsapi 2017-05-25 SendSms and QuerySendDetails with RPC signature v1 (HMAC-SHA1)."""
 
-    REQUIRED = (
+    COMMON = (
         "AccessKeyId",
         "Action",
         "Format",
-        "PhoneNumbers",
-        "SignName",
         "SignatureMethod",
         "SignatureNonce",
         "SignatureVersion",
-        "TemplateCode",
         "Timestamp",
         "Version",
         "Signature",
     )
+    REQUIRED = {
+        "SendSms": ("PhoneNumbers", "SignName", "TemplateCode"),
+        "QuerySendDetails": ("PhoneNumber", "SendDate", "PageSize", "CurrentPage"),
+    }
+    # SendStatus of QuerySendDetails: 1 waiting for the receipt, 2 failed, 3 delivered.
+    SEND_STATUS = {"waiting": (1, ""), "failed": (2, "MK:0001")}
 
     def __init__(self, key_id, key_secret):
         super().__init__(key_id, key_secret)
@@ -120,11 +134,12 @@ class FakeAliyunSms(FakeSmsServer):
 
     def handle(self, headers, body):
         params = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
-        missing = [name for name in self.REQUIRED if not params.get(name)]
+        action = params.get("Action")
+        if action not in self.REQUIRED or params.get("Version") != "2017-05-25":
+            return self._error(404, "InvalidAction.NotFound", "Specified api is not found")
+        missing = [name for name in self.COMMON + self.REQUIRED[action] if not params.get(name)]
         if missing:
             return self._error(400, "MissingParameter", f"missing {', '.join(missing)}")
-        if params["Action"] != "SendSms" or params["Version"] != "2017-05-25":
-            return self._error(404, "InvalidAction.NotFound", "Specified api is not found")
         if params["AccessKeyId"] != self.key_id:
             return self._error(
                 404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."
@@ -137,6 +152,11 @@ class FakeAliyunSms(FakeSmsServer):
                 400, "SignatureNonceUsed", "Specified signature nonce was used already."
             )
         self.nonces.add(params["SignatureNonce"])
+        if action == "QuerySendDetails":
+            return self._query_send_details(params)
+        return self._send_sms(params)
+
+    def _send_sms(self, params):
         try:
             template_params = json.loads(params.get("TemplateParam") or "{}")
         except ValueError:
@@ -148,6 +168,7 @@ class FakeAliyunSms(FakeSmsServer):
         numbers = params["PhoneNumbers"].split(",")
         if self.fail_numbers & set(numbers):
             return self._error(200, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
+        biz_id = f"{len(self.received) + 1}^{uuid.uuid4().int % 10**12}"
         for number in numbers:
             self.received.append(
                 {
@@ -155,18 +176,61 @@ class FakeAliyunSms(FakeSmsServer):
                     "text": "".join(str(v) for v in template_params.values()),
                     "sign_name": params["SignName"],
                     "out_id": params.get("OutId"),
+                    "biz_id": biz_id,
+                    "template_code": params["TemplateCode"],
+                    "sent_at": time.time(),
+                }
+            )
+        return 200, {"Code": "OK", "Message": "OK", "RequestId": str(uuid.uuid4()), "BizId": biz_id}
+
+    def _query_send_details(self, params):
+        number = params["PhoneNumber"]
+        self.queries.append(number)
+        page_size, page = int(params["PageSize"]), int(params["CurrentPage"])
+        if not 1 <= page_size <= 50:
+            return self._error(200, "isv.InvalidParameter", "PageSize must be 1 to 50")
+        records = [
+            record
+            for record in self.received
+            if record["number"] == number
+            and datetime.datetime.fromtimestamp(record["sent_at"], CHINA_TZ).strftime("%Y%m%d")
+            == params["SendDate"]
+            and (not params.get("BizId") or record["biz_id"] == params["BizId"])
+        ]
+        details = []
+        for record in records[(page - 1) * page_size : page * page_size]:
+            send_status, err_code = self.SEND_STATUS.get(
+                self.report_status.get(number), (3, "DELIVERED")
+            )
+            sent_at = datetime.datetime.fromtimestamp(record["sent_at"], CHINA_TZ)
+            details.append(
+                {
+                    "PhoneNum": number,
+                    "SendStatus": send_status,
+                    "ErrCode": err_code,
+                    "TemplateCode": record["template_code"],
+                    "Content": f"【{record['sign_name']}】{record['text']}",
+                    "SendDate": sent_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "ReceiveDate": sent_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "OutId": record["out_id"],
                 }
             )
         return 200, {
             "Code": "OK",
             "Message": "OK",
             "RequestId": str(uuid.uuid4()),
-            "BizId": f"{len(self.received)}^{uuid.uuid4().int % 10**12}",
+            "TotalCount": str(len(records)),
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": details},
         }
 
 
 class FakeTencentSms(FakeSmsServer):
-    """Tencent Cloud SMS 2021-01-11 SendSms with TC3-HMAC-SHA256."""
+    """Tencent Cloud SMS 2021-01-11 SendSms and PullSmsSendStatusByPhoneNumber (TC3-HMAC-SHA256)."""
+
+    REQUIRED = {
+        "SendSms": ("PhoneNumberSet", "SmsSdkAppId", "TemplateId"),
+        "PullSmsSendStatusByPhoneNumber": ("BeginTime", "Limit", "PhoneNumber", "SmsSdkAppId"),
+    }
 
     def _authorization(self, headers, body):
         timestamp = int(headers["X-TC-Timestamp"])
@@ -201,7 +265,8 @@ class FakeTencentSms(FakeSmsServer):
         for name in ("Authorization", "X-TC-Action", "X-TC-Timestamp", "X-TC-Version", "Host"):
             if not headers.get(name):
                 return self._error("MissingParameter", f"missing header {name}")
-        if headers["X-TC-Action"] != "SendSms" or headers["X-TC-Version"] != "2021-01-11":
+        action = headers["X-TC-Action"]
+        if action not in self.REQUIRED or headers["X-TC-Version"] != "2021-01-11":
             return self._error("InvalidAction", "action or version not found")
         if abs(int(headers["X-TC-Timestamp"]) - time.time()) > 300:
             return self._error("AuthFailure.SignatureExpire", "signature expired")
@@ -209,9 +274,14 @@ class FakeTencentSms(FakeSmsServer):
             return self._error("AuthFailure.SignatureFailure", "signature verification failed")
 
         payload = json.loads(body)
-        for name in ("PhoneNumberSet", "SmsSdkAppId", "TemplateId"):
+        for name in self.REQUIRED[action]:
             if not payload.get(name):
                 return self._error("MissingParameter", f"missing {name}")
+        if action == "PullSmsSendStatusByPhoneNumber":
+            return self._pull_status(payload)
+        return self._send_sms(payload)
+
+    def _send_sms(self, payload):
         if self.mode == "error":
             return self._error(
                 "FailedOperation.InsufficientBalanceInSmsPackage", "insufficient balance"
@@ -231,16 +301,19 @@ class FakeTencentSms(FakeSmsServer):
                     }
                 )
                 continue
+            serial_no = f"2433:{uuid.uuid4().int % 10**15}"
             self.received.append(
                 {
                     "number": number,
                     "text": "".join(payload.get("TemplateParamSet") or []),
                     "sign_name": payload.get("SignName"),
+                    "serial_no": serial_no,
+                    "sent_at": time.time(),
                 }
             )
             statuses.append(
                 {
-                    "SerialNo": f"2433:{uuid.uuid4().int % 10**15}",
+                    "SerialNo": serial_no,
                     "PhoneNumber": number,
                     "Fee": 1,
                     "Code": "Ok",
@@ -249,3 +322,38 @@ class FakeTencentSms(FakeSmsServer):
                 }
             )
         return 200, {"Response": {"SendStatusSet": statuses, "RequestId": str(uuid.uuid4())}}
+
+    def _pull_status(self, payload):
+        number = payload["PhoneNumber"]
+        self.queries.append(number)
+        if payload.get("Offset") != 0:
+            return self._error("InvalidParameterValue", "Offset is required and must be 0")
+        if payload["BeginTime"] < time.time() - 7 * 24 * 3600:
+            return self._error("InvalidParameterValue", "BeginTime older than 7 days")
+        end_time = payload.get("EndTime") or time.time()
+        reports = []
+        for record in self.received:
+            status = self.report_status.get(number)
+            if record["number"] != number or status == "waiting":
+                continue
+            receive_time = int(record["sent_at"])
+            if not payload["BeginTime"] <= receive_time <= end_time:
+                continue
+            reports.append(
+                {
+                    "UserReceiveTime": receive_time,
+                    "CountryCode": "86",
+                    "SubscriberNumber": number.removeprefix("+86"),
+                    "PhoneNumber": number,
+                    "SerialNo": record["serial_no"],
+                    "ReportStatus": "FAIL" if status == "failed" else "SUCCESS",
+                    "Description": "UNDELIV" if status == "failed" else "DELIVRD",
+                    "SessionContext": "",
+                }
+            )
+        return 200, {
+            "Response": {
+                "PullSmsSendStatusSet": reports[: payload["Limit"]],
+                "RequestId": str(uuid.uuid4()),
+            }
+        }

@@ -1,6 +1,7 @@
 """Aliyun SMS (dysmsapi 2017-05-25) client and push parsers.
 
 API reference: https://help.aliyun.com/zh/sms/developer-reference/api-dysmsapi-2017-05-25-sendsms
+and https://help.aliyun.com/document_detail/419277.html (QuerySendDetails).
 """
 
 import base64
@@ -11,9 +12,16 @@ import json
 import urllib.parse
 import uuid as uuid_lib
 
+import pytz
 import requests
 
 from .sms_provider_common import (
+    QUERY_DELIVERED,
+    QUERY_FAILED,
+    QUERY_NOT_FOUND,
+    QUERY_NOT_SENT,
+    QUERY_SENT,
+    QUERY_UNDELIVERED,
     STATE_SUCCESS,
     FanSmsApiBase,
     e164_from_parts,
@@ -33,6 +41,18 @@ ACCOUNT_ERRORS = {
     "SignatureDoesNotMatch",
 }
 CREDIT_ERRORS = {"isv.AMOUNT_NOT_ENOUGH", "isv.OUT_OF_SERVICE"}
+
+# QuerySendDetails: at most 50 records a page, records of the last 30 days.
+# SendStatus 1 is waiting for the carrier's receipt, 2 failed, 3 delivered.
+QUERY_PAGE_SIZE = 50
+QUERY_MAX_PAGES = 20
+QUERY_MAX_AGE = datetime.timedelta(days=30)
+QUERY_SEND_STATUS = {1: QUERY_SENT, 2: QUERY_UNDELIVERED, 3: QUERY_DELIVERED}
+# NOTE: Aliyun gives SendDate as yyyyMMdd without a time zone. It is read as
+# China Standard Time here (unverified), so a request made in the last minutes
+# of a day is also looked up on the next day.
+QUERY_TZ = pytz.timezone("Asia/Shanghai")
+QUERY_DATE_MARGIN = datetime.timedelta(minutes=10)
 
 
 def percent_encode(value):
@@ -65,34 +85,57 @@ def aliyun_phone_number(e164):
     return e164.lstrip("+")
 
 
+def query_send_dates(requested_at):
+    """Return the SendDate values (yyyyMMdd) that list a request made at ``requested_at``.
+
+    ``requested_at`` is a naive UTC datetime.
+    """
+    dates = []
+    for moment in (requested_at, requested_at + QUERY_DATE_MARGIN):
+        local = pytz.utc.localize(moment).astimezone(QUERY_TZ).strftime("%Y%m%d")
+        if local not in dates:
+            dates.append(local)
+    return dates
+
+
 class SmsApiAliyun(FanSmsApiBase):
     PROVIDER = "aliyun"
     DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
     DEFAULT_REGION = "cn-hangzhou"
 
-    def _build_params(self, config, number, body, out_id):
-        sign_name, text = split_signature(body, config["sign_name"])
+    def _signed_params(self, config, action, api_params):
+        """Return the form parameters of an RPC request with ``api_params``, signed."""
         params = {
             "AccessKeyId": config["key_id"],
-            "Action": "SendSms",
+            "Action": action,
             "Format": "JSON",
-            "OutId": out_id,
-            "PhoneNumbers": aliyun_phone_number(number),
             "RegionId": config["region"] or self.DEFAULT_REGION,
-            "SignName": sign_name,
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": uuid_lib.uuid4().hex,
             "SignatureVersion": "1.0",
-            "TemplateCode": config["template_code"],
-            "TemplateParam": json.dumps(
-                {config["template_param"]: text},
-                ensure_ascii=False,
-            ),
             "Timestamp": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
+            **api_params,
         }
         params["Signature"] = sign_rpc_request(params, config["key_secret"])
         return params
+
+    def _build_params(self, config, number, body, out_id):
+        sign_name, text = split_signature(body, config["sign_name"])
+        return self._signed_params(
+            config,
+            "SendSms",
+            {
+                "OutId": out_id,
+                "PhoneNumbers": aliyun_phone_number(number),
+                "SignName": sign_name,
+                "TemplateCode": config["template_code"],
+                "TemplateParam": json.dumps(
+                    {config["template_param"]: text},
+                    ensure_ascii=False,
+                ),
+            },
+        )
 
     def _send_sms_batch(self, messages, delivery_reports_url=False):
         """Send each SMS with its own SendSms request.
@@ -140,6 +183,84 @@ class SmsApiAliyun(FanSmsApiBase):
         else:
             state = "server_error"
         return self._result(uuid, state, reason)
+
+    # ------------------------------------------------------------
+    # STATUS QUERY (QuerySendDetails)
+    # ------------------------------------------------------------
+
+    def _query_send_status(self, queries, known_refs=()):
+        """Look each SMS up with QuerySendDetails, by number, send date and OutId.
+
+        Aliyun lists every SendSms request it accepted, with the OutId sent
+        (the SMS uuid), so an SMS missing from the list was not sent.
+        """
+        config = self._get_config()
+        session = requests.Session()
+        return [self._query_one(session, config, query) for query in queries]
+
+    def _query_one(self, session, config, query):
+        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        if query["requested_at"] < now - QUERY_MAX_AGE:
+            reason = self.env._("Older than the 30 days Aliyun keeps")
+            return self._query_result(query, QUERY_NOT_FOUND, reason=reason)
+
+        complete = True
+        for send_date in query_send_dates(query["requested_at"]):
+            for page in range(1, QUERY_MAX_PAGES + 1):
+                payload, error = self._query_page(session, config, query, send_date, page)
+                if error:
+                    return self._query_result(query, QUERY_FAILED, reason=error)
+                details = (payload.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+                match = next((d for d in details if d.get("OutId") == query["uuid"]), None)
+                if not match and query.get("ref") and details:
+                    # With BizId, Aliyun lists that message only, and its
+                    # records carry no BizId to compare.
+                    match = details[0]
+                if match:
+                    return self._query_detail_result(query, match)
+                if page * QUERY_PAGE_SIZE >= int(payload.get("TotalCount") or 0):
+                    break
+            else:
+                complete = False
+
+        if not complete:
+            reason = self.env._(
+                "Not among the first %(count)s messages of the day",
+                count=QUERY_PAGE_SIZE * QUERY_MAX_PAGES,
+            )
+            return self._query_result(query, QUERY_NOT_FOUND, reason=reason)
+        reason = self.env._("Aliyun has no record of this SMS")
+        return self._query_result(query, QUERY_NOT_SENT, reason=reason)
+
+    def _query_page(self, session, config, query, send_date, page):
+        """Return ``(payload, error)`` of one QuerySendDetails page."""
+        api_params = {
+            "CurrentPage": page,
+            "PageSize": QUERY_PAGE_SIZE,
+            "PhoneNumber": aliyun_phone_number(query["number"]),
+            "SendDate": send_date,
+        }
+        if query.get("ref"):
+            api_params["BizId"] = query["ref"]
+        params = self._signed_params(config, "QuerySendDetails", api_params)
+        response, _error_state = self._post(session, config["endpoint"] + "/", data=params)
+        if response is None:
+            return None, self.env._("Aliyun SMS status query failed or timed out")
+        try:
+            payload = response.json()
+        except ValueError:
+            return None, f"HTTP {response.status_code}: invalid JSON response"
+        if payload.get("Code") != "OK":
+            request_id = payload.get("RequestId")
+            return None, f"{payload.get('Code')}: {payload.get('Message')} (RequestId {request_id})"
+        return payload, None
+
+    def _query_detail_result(self, query, detail):
+        status = QUERY_SEND_STATUS.get(int(detail.get("SendStatus") or 0), QUERY_NOT_FOUND)
+        reason = False
+        if status == QUERY_UNDELIVERED:
+            reason = f"{detail.get('ErrCode')}"
+        return self._query_result(query, status, reason=reason)
 
 
 def parse_delivery_reports(payload):

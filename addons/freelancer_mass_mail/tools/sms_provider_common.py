@@ -23,6 +23,18 @@ _logger = logging.getLogger(__name__)
 STATE_SUCCESS = "success"
 STATE_OUTCOME_UNKNOWN = "fan_sms_outcome_unknown"
 
+# Outcomes returned by ``_query_send_status`` for an SMS whose outcome is unknown.
+QUERY_DELIVERED = "delivered"
+# The provider accepted the SMS and has no delivery report yet.
+QUERY_SENT = "sent"
+QUERY_UNDELIVERED = "undelivered"
+# The provider has no record of the SMS and keeps a record of every accepted
+# request, so the SMS was not sent.
+QUERY_NOT_SENT = "not_sent"
+# No record found, but the provider's records cannot prove the SMS was not sent.
+QUERY_NOT_FOUND = "not_found"
+QUERY_FAILED = "query_failed"
+
 # Replies that opt out of marketing SMS: T and TD (Aliyun "回T退订"),
 # R (Tencent Cloud "拒收请回复R") and N.
 OPT_OUT_REPLIES = frozenset({"T", "TD", "R", "N"})
@@ -133,6 +145,28 @@ class FanSmsApiBase(SmsApiBase):
                 result["state"],
                 result["failure_reason"],
             )
+
+    def _query_send_status(self, queries, known_refs=()):
+        """Ask the provider what became of SMS whose outcome is unknown.
+
+        ``queries`` is a list of dicts with ``uuid``, ``number`` (E.164),
+        ``ref`` (the provider message id, or False when the response was lost)
+        and ``requested_at`` (naive UTC datetime of the request).
+        ``known_refs`` are the message ids of other SMS, which a provider
+        that matches by number and time must not give to these. Returns one
+        dict per query with ``uuid``, ``status`` (a ``QUERY_*`` value),
+        ``ref`` and ``reason``.
+        """
+        raise NotImplementedError()
+
+    @staticmethod
+    def _query_result(query, status, ref=False, reason=False):
+        return {
+            "uuid": query["uuid"],
+            "status": status,
+            "ref": ref or query.get("ref") or False,
+            "reason": reason,
+        }
 
     def _get_sms_api_error_messages(self):
         messages = super()._get_sms_api_error_messages()

@@ -1,9 +1,11 @@
 """Tencent Cloud SMS (API 2021-01-11) client and push parsers.
 
-API reference: https://cloud.tencent.com/document/api/382/55981 (SendSms) and
-https://cloud.tencent.com/document/api/382/52072 (TC3-HMAC-SHA256 signature).
+API reference: https://cloud.tencent.com/document/api/382/55981 (SendSms),
+https://www.tencentcloud.com/document/api/382/40518 (PullSmsSendStatusByPhoneNumber)
+and https://cloud.tencent.com/document/api/382/52072 (TC3-HMAC-SHA256 signature).
 """
 
+import calendar
 import datetime
 import hashlib
 import hmac
@@ -16,6 +18,10 @@ import requests
 from odoo.tools import split_every
 
 from .sms_provider_common import (
+    QUERY_DELIVERED,
+    QUERY_FAILED,
+    QUERY_NOT_FOUND,
+    QUERY_UNDELIVERED,
     STATE_SUCCESS,
     FanSmsApiBase,
     e164_from_parts,
@@ -27,6 +33,13 @@ API_VERSION = "2021-01-11"
 CONTENT_TYPE = "application/json; charset=utf-8"
 # SendSms accepts at most 200 numbers per request.
 MAX_NUMBERS_PER_REQUEST = 200
+# PullSmsSendStatusByPhoneNumber returns at most 100 reports per call (its
+# Offset is fixed at 0) and reaches back at most 7 days.
+PULL_LIMIT = 100
+PULL_MAX_AGE = 7 * 24 * 3600
+# Seconds of clock difference allowed between Odoo and Tencent Cloud when a
+# report's receive time is compared with the request time.
+REPORT_TIME_MARGIN = 60
 
 NUMBER_ERRORS = {
     "InvalidParameterValue.IncorrectPhoneNumber",
@@ -103,18 +116,9 @@ class SmsApiTencent(FanSmsApiBase):
                 results += self._send_request(session, config, message.get("content"), numbers)
         return results
 
-    def _send_request(self, session, config, body, numbers):
-        sign_name, text = split_signature(body, config["sign_name"])
-        payload = json.dumps(
-            {
-                "PhoneNumberSet": [info["number"] for info in numbers],
-                "SmsSdkAppId": config["app_id"],
-                "SignName": sign_name,
-                "TemplateId": config["template_code"],
-                "TemplateParamSet": [text],
-            },
-            ensure_ascii=False,
-        )
+    def _call(self, session, config, action, params):
+        """POST a signed API 3.0 request, returning ``(response, error_state)`` like ``_post``."""
+        payload = json.dumps(params, ensure_ascii=False)
         timestamp = int(time.time())
         host = urllib.parse.urlsplit(config["endpoint"]).netloc
         headers = {
@@ -123,14 +127,23 @@ class SmsApiTencent(FanSmsApiBase):
             ),
             "Content-Type": CONTENT_TYPE,
             "Host": host,
-            "X-TC-Action": "SendSms",
+            "X-TC-Action": action,
             "X-TC-Timestamp": str(timestamp),
             "X-TC-Version": API_VERSION,
             "X-TC-Region": config["region"] or self.DEFAULT_REGION,
         }
-        response, error_state = self._post(
-            session, config["endpoint"] + "/", data=payload.encode(), headers=headers
-        )
+        return self._post(session, config["endpoint"] + "/", data=payload.encode(), headers=headers)
+
+    def _send_request(self, session, config, body, numbers):
+        sign_name, text = split_signature(body, config["sign_name"])
+        params = {
+            "PhoneNumberSet": [info["number"] for info in numbers],
+            "SmsSdkAppId": config["app_id"],
+            "SignName": sign_name,
+            "TemplateId": config["template_code"],
+            "TemplateParamSet": [text],
+        }
+        response, error_state = self._call(session, config, "SendSms", params)
         if response is None:
             reason = self.env._("Tencent Cloud SMS request failed or timed out")
             results = [self._result(info["uuid"], error_state, reason) for info in numbers]
@@ -191,6 +204,107 @@ class SmsApiTencent(FanSmsApiBase):
         if code in ACCOUNT_ERRORS:
             return "sms_acc"
         return "server_error"
+
+    # ------------------------------------------------------------
+    # STATUS QUERY (PullSmsSendStatusByPhoneNumber)
+    # ------------------------------------------------------------
+
+    def _query_send_status(self, queries, known_refs=()):
+        """Match the SMS to the delivery reports pulled for their numbers.
+
+        A report is matched by SerialNo when the SMS has one. An SMS without
+        one (its response was lost) gets the earliest report of its number
+        received after its request whose SerialNo is not in ``known_refs``,
+        the SerialNos of other SMS.
+
+        NOTE: the pull returns delivery reports only, so an SMS that was sent
+        but has no report yet, and one that was never sent, both come back as
+        not found. An SMS sent to the same number from outside Odoo in the
+        same period can be taken for the SMS without SerialNo.
+        """
+        config = self._get_config()
+        session = requests.Session()
+        results = {}
+        claimed_refs = set(known_refs)
+        queries_by_number = {}
+        for query in sorted(queries, key=lambda q: q["requested_at"]):
+            queries_by_number.setdefault(query["number"], []).append(query)
+        for number, number_queries in queries_by_number.items():
+            reports, error = self._pull_reports(session, config, number, number_queries)
+            for query in number_queries:
+                if error:
+                    results[query["uuid"]] = self._query_result(query, QUERY_FAILED, reason=error)
+                    continue
+                report = self._match_report(query, reports, claimed_refs)
+                if report:
+                    claimed_refs.add(report["SerialNo"])
+                    results[query["uuid"]] = self._report_result(query, report)
+                else:
+                    results[query["uuid"]] = self._query_result(
+                        query,
+                        QUERY_NOT_FOUND,
+                        reason=self.env._("No delivery report from Tencent Cloud yet"),
+                    )
+        return [results[query["uuid"]] for query in queries]
+
+    def _pull_reports(self, session, config, number, queries):
+        """Return ``(reports, error)``: the reports of ``number`` since the first request."""
+        now = int(time.time())
+        begin = int(calendar.timegm(queries[0]["requested_at"].timetuple())) - REPORT_TIME_MARGIN
+        if begin < now - PULL_MAX_AGE:
+            return [], self.env._("Older than the 7 days Tencent Cloud reports can be pulled")
+        params = {
+            "BeginTime": begin,
+            "EndTime": now,
+            "Offset": 0,
+            "Limit": PULL_LIMIT,
+            "PhoneNumber": number,
+            "SmsSdkAppId": config["app_id"],
+        }
+        response, _error_state = self._call(
+            session, config, "PullSmsSendStatusByPhoneNumber", params
+        )
+        if response is None:
+            return [], self.env._("Tencent Cloud SMS status query failed or timed out")
+        try:
+            response_body = response.json()["Response"]
+        except (ValueError, KeyError, TypeError):
+            return [], f"HTTP {response.status_code}: invalid response"
+        if "Error" in response_body:
+            error = response_body["Error"]
+            request_id = response_body.get("RequestId")
+            return [], f"{error.get('Code')}: {error.get('Message')} (RequestId {request_id})"
+        reports = [
+            report
+            for report in response_body.get("PullSmsSendStatusSet") or []
+            if report.get("SerialNo")
+        ]
+        return sorted(reports, key=lambda r: r.get("UserReceiveTime") or 0), None
+
+    @staticmethod
+    def _match_report(query, reports, claimed_refs):
+        if query.get("ref"):
+            return next((r for r in reports if r["SerialNo"] == query["ref"]), None)
+        requested = calendar.timegm(query["requested_at"].timetuple()) - REPORT_TIME_MARGIN
+        return next(
+            (
+                r
+                for r in reports
+                if r["SerialNo"] not in claimed_refs
+                and (r.get("UserReceiveTime") or 0) >= requested
+            ),
+            None,
+        )
+
+    def _report_result(self, query, report):
+        if report.get("ReportStatus") == "SUCCESS":
+            return self._query_result(query, QUERY_DELIVERED, ref=report["SerialNo"])
+        return self._query_result(
+            query,
+            QUERY_UNDELIVERED,
+            ref=report["SerialNo"],
+            reason=f"{report.get('Description')}",
+        )
 
 
 def parse_delivery_reports(payload):
