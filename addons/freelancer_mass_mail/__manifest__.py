@@ -26,6 +26,8 @@
         "data/utm_social_data.xml",
         "views/fan_social_link_views.xml",
         "views/mailing_send_time_views.xml",
+        "views/sms_sms_views.xml",
+        "data/sms_cron_data.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -16,5 +16,7 @@ from . import fan_send_hour_report
 from . import mailing_fan_send_slot
 from . import sms_provider_company
 from . import sms_sms
+from . import mail_notification
+from . import mailing_sms_test
 from . import sms_tracker
 from . import fan_segment

@@ -21,6 +21,7 @@ from ..tools import (
 )
 from ..tools.send_time import next_hour_start
 from .fan_mail_params import get_email_param
+from .sms_sms import OUTCOME_UNKNOWN_ATTEMPTS
 
 _logger = logging.getLogger(__name__)
 
@@ -560,6 +561,73 @@ class MailingMailing(models.Model):
         # sms.sms already queued when the window closes stay queued as well
         # (see sms.sms._fan_filter_sendable).
         return super(MailingMailing, self - held).action_send_sms(res_ids=res_ids)
+
+    # Retry and status checks of SMS that may have been sent already.
+    fan_sms_unknown_count = fields.Integer(
+        string="SMS With Unknown Outcome",
+        compute="_compute_fan_sms_unknown_count",
+        help="SMS of this mailing whose provider request timed out or was interrupted: "
+        "they may have been sent, so they are not sent again until their status is known.",
+    )
+
+    def _compute_fan_sms_unknown_count(self):
+        sms_mailings = self.filtered(lambda m: m.mailing_type == "sms" and m.id)
+        counts = dict(
+            self.env["sms.sms"]
+            .sudo()
+            ._read_group(
+                self._fan_unknown_sms_domain(sms_mailings.ids), ["mailing_id"], ["__count"]
+            )
+        )
+        for mailing in self:
+            mailing.fan_sms_unknown_count = counts.get(mailing._origin, 0)
+
+    def action_fan_check_sms_status(self):
+        """Ask the provider about the SMS of this mailing whose outcome is unknown."""
+        sms = self.env["sms.sms"].sudo().search(self._fan_unknown_sms_domain(self.ids))
+        return sms.action_fan_check_status()
+
+    def action_fan_view_unknown_sms(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("SMS With Unknown Outcome"),
+            "res_model": "sms.sms",
+            "view_mode": "list,form",
+            "domain": list(self._fan_unknown_sms_domain(self.ids)),
+        }
+
+    def action_retry_failed_sms(self):
+        """Retry failed SMS, except those the provider may have received already.
+
+        The stock retry deletes the failed SMS and their traces, then queues
+        the mailing again, which creates new SMS for those recipients. An SMS
+        whose outcome is unknown would then be sent twice, so it keeps its
+        trace and is left out: its status is checked with the provider, or a
+        user marks it as sent or not sent.
+        """
+        failed_sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .search(
+                Domain("mailing_id", "in", self.ids)
+                & Domain("state", "=", "error")
+                & (
+                    Domain("fan_sms_attempt_state", "=", False)
+                    | Domain("fan_sms_attempt_state", "not in", OUTCOME_UNKNOWN_ATTEMPTS)
+                )
+            )
+        )
+        failed_sms.mapped("mailing_trace_ids").unlink()
+        failed_sms.unlink()
+        self.action_put_in_queue()
+
+    def _fan_unknown_sms_domain(self, mailing_ids):
+        return (
+            Domain("mailing_id", "in", mailing_ids)
+            & Domain("fan_sms_attempt_state", "in", OUTCOME_UNKNOWN_ATTEMPTS)
+            & Domain("to_delete", "!=", True)
+        )
 
     fan_is_winback = fields.Boolean(
         string="Win-back Mailing",

@@ -157,7 +157,8 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="freelancer_mass_mail.sms_daily_cap",
         default=3,
         help="Maximum number of mailing SMS sent to one number per day, in the time "
-        "zone of the sending window. SMS over the cap are cancelled. 0 means no cap.",
+        "zone of the sending window. SMS over the cap wait in the queue until the next "
+        "day's sending window. 0 means no cap.",
     )
 
     @api.depends("company_id", "fan_sms_provider")

@@ -12,3 +12,4 @@ from . import test_sms_tours
 from . import test_social_link
 from . import test_send_time
 from . import test_optin_tour
+from . import test_sms_outcome

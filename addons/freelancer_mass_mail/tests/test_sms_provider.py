@@ -1,3 +1,4 @@
+from datetime import datetime
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -61,7 +62,8 @@ class TestSmsProviderAliyun(FanSmsProviderCommon):
     def test_sent_sms_not_sent_twice(self):
         sms = self._queue_mailing_sms()
         self._send_at(sms)
-        sms.write({"state": "outgoing"})  # a retry that lost the result
+        # A retry that lost the result puts the SMS back in the queue.
+        sms.write({"state": "outgoing", "to_delete": False})
         self._send_at(sms)
         self.assertEqual(len(self.server.received), 1)
         self.assertEqual(sms.state, "pending")
@@ -78,7 +80,11 @@ class TestSmsProviderAliyun(FanSmsProviderCommon):
         )
         self.server.mode = "ok"
         with freeze_time(IN_WINDOW):
-            sms.resend_failed()
+            notification = sms.resend_failed()
+        self.assertEqual(notification["params"]["type"], "success")
+        self.assertEqual(sms.state, "outgoing", "the SMS queue cron sends it")
+        self.assertEqual(self.server.received, [])
+        self._run_sms_queue()
         self.assertEqual(len(self.server.received), 1)
         self.assertEqual(sms.state, "pending")
 
@@ -109,9 +115,12 @@ class TestSmsProviderAliyun(FanSmsProviderCommon):
         )
         self.server.mode = "ok"
         with freeze_time(IN_WINDOW):
-            sms.resend_failed()
+            notification = sms.resend_failed()
+        self.assertEqual(notification["params"]["type"], "warning")
+        self._run_sms_queue()
         self.assertEqual(len(self.server.received), 1, "the server got the first request only")
         self.assertEqual(sms.state, "error")
+        self.assertEqual(sms.fan_sms_attempt_state, "unknown")
 
     def test_outside_window_stays_queued(self):
         sms = self._queue_mailing_sms()
@@ -125,18 +134,40 @@ class TestSmsProviderAliyun(FanSmsProviderCommon):
         self._send_at(sms, now=IN_WINDOW)
         self.assertEqual(sms.state, "pending")
 
-    def test_daily_cap(self):
+    def test_daily_cap_postpones_to_next_window(self):
         self.env["ir.config_parameter"].set_param("freelancer_mass_mail.sms_daily_cap", 2)
         first = self._queue_mailing_sms("第一条")
         second = self._queue_mailing_sms("第二条")
-        self._send_at(first | second)
         third = self._queue_mailing_sms("第三条")
-        self._send_at(third)
+        self._send_at(first | second | third)
         self.assertEqual((first | second).mapped("state"), ["pending", "pending"])
-        self.assertEqual(third.state, "canceled")
-        self.assertEqual(third.failure_type, "fan_sms_daily_cap")
-        self.assertEqual(third.sms_tracker_id.mailing_trace_id.trace_status, "cancel")
+        self.assertEqual(third.state, "outgoing")
+        self.assertFalse(third.failure_type)
+        # 2025-05-02 00:00 UTC is 08:00 in Shanghai, when the next window opens.
+        next_window = datetime(2025, 5, 2, 0)
+        self.assertEqual(third.fan_sms_send_after, next_window)
+        self.assertEqual(third.sms_tracker_id.mailing_trace_id.trace_status, "outgoing")
+        trigger = self.env["ir.cron.trigger"].search(
+            [
+                ("cron_id", "=", self.env.ref("sms.ir_cron_sms_scheduler_action").id),
+                ("call_at", "=", next_window),
+            ]
+        )
+        self.assertEqual(len(trigger), 1)
         self.assertEqual(len(self.server.received), 2)
+
+        # Later the same day the queue leaves it alone.
+        self._run_sms_queue(datetime(2025, 5, 1, 6))
+        self.assertEqual(third.state, "outgoing")
+        self.assertEqual(len(self.server.received), 2)
+
+        self._run_sms_queue(datetime(2025, 5, 2, 0, 5))
+        self.assertEqual(third.state, "pending")
+        self.assertEqual(third.sms_tracker_id.mailing_trace_id.trace_status, "pending")
+        self.assertEqual(
+            [r["text"] for r in self.server.received],
+            ["第一条 拒收请回复R", "第二条 拒收请回复R", "第三条 拒收请回复R"],
+        )
 
 
 @tagged("post_install", "-at_install", "freelancer_mass_mail")
@@ -147,10 +178,11 @@ class TestSmsProviderTencent(FanSmsProviderCommon):
         sms = self._queue_mailing_sms()
         self._send_at(sms)
         self.assertEqual(self.server.rejected, [])
-        self.assertEqual(
-            self.server.received,
-            [{"number": "+8613800138001", "text": "周六开课 拒收请回复R", "sign_name": "手作小院"}],
-        )
+        self.assertEqual(len(self.server.received), 1)
+        received = self.server.received[0]
+        self.assertEqual(received["number"], "+8613800138001")
+        self.assertEqual(received["text"], "周六开课 拒收请回复R")
+        self.assertEqual(received["sign_name"], "手作小院")
         self.assertEqual(sms.state, "pending")
         self.assertTrue(sms.sms_tracker_id.fan_sms_provider_ref.startswith("2433:"))
         self.assertEqual(sms.sms_tracker_id.fan_sms_provider, "tencent")
