@@ -27,6 +27,7 @@
         "views/fan_social_link_views.xml",
         "views/mailing_send_time_views.xml",
         "views/sms_sms_views.xml",
+        "views/fan_link_invalid_templates.xml",
         "data/sms_cron_data.xml",
     ],
     "assets": {

@@ -12,10 +12,16 @@ from odoo.addons.mass_mailing.controllers.main import MassMailController
 from odoo.addons.mass_mailing_sms.controllers.main import MailingSMSController
 
 from ..tools import sms_provider_aliyun, sms_provider_tencent
+from .page_lang import set_page_lang
 
 _logger = logging.getLogger(__name__)
 
 PREFERENCE_CHANNELS = ("email", "sms", "wechat")
+INVALID_LINK_TEMPLATE = "freelancer_mass_mail.page_fan_link_invalid"
+# HTTP status of the invalid-link page per reason. A link whose token does not
+# match gets 403 Forbidden. Odoo's 401 means that credentials are missing, and
+# a visitor with a signed link has none to give.
+INVALID_LINK_STATUS = {"incomplete": 400, "invalid": 403, "not_found": 404}
 
 
 class FanMassMailController(MassMailController):
@@ -37,7 +43,32 @@ class FanMassMailController(MassMailController):
             return self.mailing_confirm_unsubscribe(
                 mailing_id, document_id=document_id, email=email, hash_token=hash_token
             )
+        invalid_page = self._fan_check_link(mailing_id, document_id, email, hash_token)
+        if invalid_page:
+            return invalid_page
         return super().mailing_unsubscribe(
+            mailing_id, document_id=document_id, email=email, hash_token=hash_token
+        )
+
+    @http.route()
+    def mailing_unsubscribe_oneclick(
+        self, mailing_id, document_id=None, email=None, hash_token=None, **post
+    ):
+        invalid_page = self._fan_check_link(mailing_id, document_id, email, hash_token)
+        if invalid_page:
+            return invalid_page
+        return super().mailing_unsubscribe_oneclick(
+            mailing_id, document_id=document_id, email=email, hash_token=hash_token, **post
+        )
+
+    @http.route()
+    def mailing_confirm_unsubscribe(
+        self, mailing_id, document_id=None, email=None, hash_token=None
+    ):
+        invalid_page = self._fan_check_link(mailing_id, document_id, email, hash_token)
+        if invalid_page:
+            return invalid_page
+        return super().mailing_confirm_unsubscribe(
             mailing_id, document_id=document_id, email=email, hash_token=hash_token
         )
 
@@ -45,6 +76,9 @@ class FanMassMailController(MassMailController):
     def mailing_confirm_unsubscribe_post(
         self, mailing_id, document_id=None, email=None, hash_token=None
     ):
+        invalid_page = self._fan_check_link(mailing_id, document_id, email, hash_token)
+        if invalid_page:
+            return invalid_page
         response = super().mailing_confirm_unsubscribe_post(
             mailing_id, document_id=document_id, email=email, hash_token=hash_token
         )
@@ -99,16 +133,16 @@ class FanMassMailController(MassMailController):
         consent ledger.
         """
         if document_id is not None and not str(document_id).isdigit():
-            raise NotFound()
-        try:
-            mailing_sudo = self._check_mailing_email_token(
-                mailing_id, document_id, email, hash_token, required_mailing_id=True
-            )
-        except NotFound as e:
-            raise Unauthorized() from e
+            return self._fan_invalid_link_page("incomplete")
+        invalid_page = self._fan_check_link(
+            mailing_id, document_id, email, hash_token, session_user=False
+        )
+        if invalid_page:
+            return invalid_page
+        mailing_sudo = request.env["mailing.mailing"].sudo().browse(mailing_id)
         partners = self._fan_find_partners(mailing_sudo, document_id, email)
         if not partners:
-            raise NotFound()
+            return self._fan_invalid_link_page("not_found")
         partner = partners[0]
         saved = False
         if request.httprequest.method == "POST":
@@ -170,6 +204,52 @@ class FanMassMailController(MassMailController):
                     request.env["mail.blacklist"].sudo()._add(
                         email, message=request.env._("Consent withdrawn on the preference page")
                     )
+
+    # ------------------------------------------------------------
+    # INVALID LINKS
+    # ------------------------------------------------------------
+
+    def _fan_check_link(self, mailing_id, document_id, email, hash_token, session_user=True):
+        """Return None when a recipient link is valid, else the invalid-link page to show.
+
+        The check is the stock routes' own (``_check_mailing_email_token``),
+        made first so that a tampered or incomplete link gets a page in the
+        visitor's language instead of Odoo's English error page. With
+        ``session_user``, a logged-in user without token is checked with
+        their own email address, as the stock unsubscribe routes do.
+        """
+        if session_user:
+            email, hash_token = self._fetch_user_information(email, hash_token)
+        try:
+            mailing_id = int(mailing_id)
+        except (TypeError, ValueError):
+            return self._fan_invalid_link_page("incomplete")
+        try:
+            self._check_mailing_email_token(
+                mailing_id, document_id, email, hash_token, required_mailing_id=True
+            )
+        except BadRequest:
+            return self._fan_invalid_link_page("incomplete")
+        except (NotFound, Unauthorized):
+            # An unknown mailing gets the same page as a wrong token, so the
+            # page does not tell which mailing ids exist.
+            return self._fan_invalid_link_page("invalid")
+        return None
+
+    def _fan_invalid_link_page(self, reason):
+        """Render the invalid-link page in the visitor's language with the status of ``reason``."""
+        lang = set_page_lang()
+        _logger.info(
+            "Subscription link rejected (%s) for %s %s",
+            reason,
+            request.httprequest.method,
+            request.httprequest.path,
+        )
+        return request.render(
+            INVALID_LINK_TEMPLATE,
+            {"reason": reason, "lang": lang},
+            status=INVALID_LINK_STATUS[reason],
+        )
 
     # ------------------------------------------------------------
     # TOOLS

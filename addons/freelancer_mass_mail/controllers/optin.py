@@ -4,12 +4,11 @@ from odoo import http, tools
 from odoo.http import request
 
 from ..models.fan_mail_params import get_email_param
+from .page_lang import set_page_lang
 
 _logger = logging.getLogger(__name__)
 
 PAGE_TEMPLATE = "freelancer_mass_mail.page_fan_optin"
-# Languages the subscription pages are offered in, the first being the default.
-PAGE_LANGS = ("zh_CN", "en_US")
 NAME_MAX_CHARS = 128
 
 
@@ -102,20 +101,7 @@ class FanOptinController(http.Controller):
     # ------------------------------------------------------------
 
     def _set_page_lang(self, requested_lang=None):
-        """Switch the request to ``requested_lang``, else the browser's language, else Chinese.
-
-        Only installed languages among PAGE_LANGS are used. Returns the code.
-        """
-        installed = {code for code, _name in request.env["res.lang"].get_installed()}
-        offered = [code for code in PAGE_LANGS if code in installed] or ["en_US"]
-        lang = requested_lang if requested_lang in offered else None
-        if not lang:
-            accepted = request.httprequest.accept_languages.best_match(
-                [code.replace("_", "-") for code in offered]
-            )
-            lang = accepted.replace("-", "_") if accepted else offered[0]
-        request.update_context(lang=lang)
-        return lang
+        return set_page_lang(requested_lang)
 
     def _render(self, page, status=200, **values):
         values.update(

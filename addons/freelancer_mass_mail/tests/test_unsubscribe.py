@@ -153,7 +153,7 @@ class TestFanUnsubscribe(FanMassMailCommon, HttpCase):
             f"/mailing/{self.mailing.id}/fan_preferences?document_id=abc"
             f"&email={self.email}&hash_token={token}"
         )
-        self.assertEqual(self.url_open(url).status_code, 404)
+        self.assertEqual(self.url_open(url).status_code, 400)
 
     def test_preference_page_ignores_channels_it_does_not_offer(self):
         self.fan_granted.phone = False
@@ -182,4 +182,4 @@ class TestFanUnsubscribe(FanMassMailCommon, HttpCase):
             f"&email={self.email}&hash_token=bad"
         )
         response = self.url_open(url)
-        self.assertEqual(response.status_code, 401)
+        self.assertEqual(response.status_code, 403)
