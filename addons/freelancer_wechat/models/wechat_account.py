@@ -397,19 +397,18 @@ class WechatAccount(models.Model):
         the other rules are still checked.
         """
         self.ensure_one()
-        rules = self.env["wechat.reply.rule"].search(
-            [("account_id", "=", self.id)], order="sequence, id"
-        )
+        Rule = self.env["wechat.reply.rule"]
         deadline = time.monotonic() + REGEX_BUDGET_SECONDS
-        matched = skipped = rules.browse()
-        for rule in rules:
+        matched = skipped = Rule
+        for rule_id, match_type, keyword in Rule._matching_rules(self.id):
+            rule = Rule.browse(rule_id)
             timeout = REGEX_TIMEOUT
-            if rule.match_type == "regex":
+            if match_type == "regex":
                 timeout = min(REGEX_TIMEOUT, deadline - time.monotonic())
                 if timeout <= 0:
                     skipped |= rule
                     continue
-            if rule._matches(content, timeout=timeout):
+            if rule._keyword_matches(match_type, keyword, content, timeout):
                 matched = rule
                 break
         if skipped:
@@ -600,7 +599,6 @@ class WechatAccount(models.Model):
         if message.type == "text":
             rule = self._match_reply_rule(incoming.content or "")
             if rule:
-                rule._increment_hit_count()
                 incoming.reply_rule_id = rule
                 return rule._reply_payload()
         return self._default_reply_payload()

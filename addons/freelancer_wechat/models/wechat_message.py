@@ -54,7 +54,10 @@ class WechatMessage(models.Model):
         "same message has the same key and is processed once.",
     )
     reply_rule_id = fields.Many2one(
-        comodel_name="wechat.reply.rule", string="Keyword Reply", ondelete="set null"
+        comodel_name="wechat.reply.rule",
+        string="Keyword Reply",
+        ondelete="set null",
+        index="btree_not_null",
     )
     reply_message_id = fields.Many2one(
         comodel_name="wechat.message", string="Reply", ondelete="set null"

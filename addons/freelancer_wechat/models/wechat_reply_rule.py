@@ -3,9 +3,8 @@ import time
 
 import regex
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
-from odoo.sql_db import Cursor
 
 _logger = logging.getLogger(__name__)
 
@@ -99,7 +98,9 @@ class WechatReplyRule(models.Model):
     )
     active = fields.Boolean(default=True)
     hit_count = fields.Integer(
-        string="Hits", readonly=True, copy=False, help="Number of messages this rule replied to."
+        string="Hits",
+        compute="_compute_hit_count",
+        help="Number of messages in the message log that this rule replied to.",
     )
 
     @api.constrains("keyword", "match_type")
@@ -169,6 +170,42 @@ class WechatReplyRule(models.Model):
                 rule.keyword_index_preview = rule.account_id._keyword_index_text()
             else:
                 rule.keyword_index_preview = False
+
+    def _compute_hit_count(self):
+        # Counted from the message log rather than stored on the rule, because
+        # concurrent messages would all wait for the lock on one hot row.
+        counts = dict(
+            self.env["wechat.message"]
+            .sudo()
+            ._read_group(
+                [("direction", "=", "in"), ("reply_rule_id", "in", self.ids)],
+                ["reply_rule_id"],
+                ["__count"],
+            )
+        )
+        for rule in self:
+            rule.hit_count = counts.get(rule, 0)
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return rules
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"account_id", "keyword", "match_type", "sequence", "active"} & set(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
 
     # ------------------------------------------------------------
     # REPLY CONTENT
@@ -348,6 +385,19 @@ class WechatReplyRule(models.Model):
     # MATCHING
     # ------------------------------------------------------------
 
+    @api.model
+    @tools.ormcache("account_id")
+    def _matching_rules(self, account_id):
+        """Return ``(id, match_type, keyword)`` of the account's active rules, in order.
+
+        Cached per worker, because every message of a follower is matched
+        against them. Creating, changing or deleting a rule clears the cache.
+        """
+        rules = self.sudo().search_fetch(
+            [("account_id", "=", account_id)], ["match_type", "keyword"], order="sequence, id"
+        )
+        return tuple((rule.id, rule.match_type, rule.keyword) for rule in rules)
+
     def _matches(self, content, timeout=REGEX_TIMEOUT):
         """Return whether the message text ``content`` triggers this rule.
 
@@ -355,17 +405,21 @@ class WechatReplyRule(models.Model):
         a badly written pattern can on some texts, counts as no match.
         """
         self.ensure_one()
-        if self.match_type == "regex":
+        return self._keyword_matches(self.match_type, self.keyword, content, timeout)
+
+    def _keyword_matches(self, match_type, keyword, content, timeout):
+        """Return whether ``content`` matches ``keyword``; ``self`` is the rule, for logs."""
+        if match_type == "regex":
             try:
-                return bool(regex.search(self.keyword, content, timeout=timeout))
+                return bool(regex.search(keyword, content, timeout=timeout))
             except TimeoutError:
                 self._warn_timeout(timeout)
                 return False
         text = content.strip().casefold()
-        keyword = self.keyword.strip().casefold()
-        if self.match_type == "exact":
+        keyword = keyword.strip().casefold()
+        if match_type == "exact":
             return text == keyword
-        if self.match_type == "contains":
+        if match_type == "contains":
             return keyword in text
         return text.startswith(keyword)
 
@@ -384,27 +438,3 @@ class WechatReplyRule(models.Model):
             timeout,
             TIMEOUT_WARNING_INTERVAL,
         )
-
-    def _increment_hit_count(self):
-        """Add one hit to the rules, in a separate READ COMMITTED transaction.
-
-        Under Odoo's REPEATABLE READ, two messages matching the same rule at
-        once made the second UPDATE fail with a serialization error, so the
-        whole callback was retried. In READ COMMITTED the second UPDATE waits
-        for the first and adds to its result.
-        """
-        # NOTE: the hit stays counted if the callback's own transaction fails
-        # afterwards; WeChat's retry of that message then counts it again.
-        with self.env.registry.cursor() as cr:
-            if isinstance(cr, Cursor):
-                # Test cursors share the test transaction, where this is not allowed.
-                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            cr.execute(
-                """
-                UPDATE wechat_reply_rule
-                   SET hit_count = COALESCE(hit_count, 0) + 1
-                 WHERE id = ANY(%s)
-                """,
-                [self.ids],
-            )
-        self.invalidate_recordset(["hit_count"])

@@ -97,6 +97,27 @@ class TestWechatModels(TransactionCase):
         with self.assert_invalid("missing"):
             account.message_mode = "compatible"
 
+    def test_rule_changes_reach_matching(self):
+        Rule = self.env["wechat.reply.rule"]
+        rule = Rule.create(self.rule_vals("课程", match_type="exact", sequence=10))
+        self.assertEqual(self.account._match_reply_rule("课程"), rule)
+
+        rule.keyword = "报名"
+        self.assertFalse(self.account._match_reply_rule("课程"))
+        self.assertEqual(self.account._match_reply_rule("报名"), rule)
+
+        first = Rule.create(self.rule_vals("报", match_type="prefix", sequence=1))
+        self.assertEqual(self.account._match_reply_rule("报名"), first)
+
+        first.sequence = 20
+        self.assertEqual(self.account._match_reply_rule("报名"), rule)
+
+        rule.active = False
+        self.assertEqual(self.account._match_reply_rule("报名"), first)
+
+        first.unlink()
+        self.assertFalse(self.account._match_reply_rule("报名"))
+
     def test_rule_matching(self):
         Rule = self.env["wechat.reply.rule"]
         cases = [
