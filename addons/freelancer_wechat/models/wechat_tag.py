@@ -250,6 +250,23 @@ class WechatTag(models.Model):
             )
         return tagged, rejected_partners
 
+    def _wechat_untag_partners(self, partners):
+        """Remove the tag from ``partners`` on WeChat, 50 OpenIDs per batchuntagging call."""
+        self.ensure_one()
+        by_openid = self._openids_of(partners)
+        openids = list(by_openid)
+        feature = self.env._("Untagging followers")
+        for index in range(0, len(openids), TAGGING_BATCH_SIZE):
+            chunk = openids[index : index + TAGGING_BATCH_SIZE]
+            self.account_id._wechat_call(
+                lambda client, chunk=chunk: client.tag.untag_user(self.wechat_id, chunk), feature
+            )
+            self.partner_ids = [Command.unlink(by_openid[openid].id) for openid in chunk]
+        # Fans without an OpenID on this account cannot carry the tag on WeChat.
+        self.partner_ids = [
+            Command.unlink(partner.id) for partner in partners if partner not in by_openid.values()
+        ]
+
     def _wechat_batch_tag(self, openids, feature):
         self.account_id._wechat_call(
             lambda client: client.tag.tag_user(self.wechat_id, openids), feature
@@ -274,11 +291,14 @@ class WechatTag(models.Model):
         self.unlink()
 
     def action_push(self):
-        """Tag the source fans on WeChat, 50 OpenIDs per batchtagging call."""
+        """Tag the source fans on WeChat and untag the fans who left the source."""
         for tag in self:
             partners = tag._get_source_partners()
             tag._check_tags_per_fan(partners)
             tag._wechat_ensure_remote()
+            leaving = tag.partner_ids - partners
+            if leaving:
+                tag._wechat_untag_partners(leaving)
             _tagged, rejected = tag._wechat_tag_partners(partners)
             if rejected:
                 raise UserError(

@@ -281,6 +281,18 @@ class FakeWechatApi:
                     self.user_tags[openid].add(tag_id)
         return {"errcode": 0, "errmsg": "ok"}
 
+    def api_cgi_bin_tags_members_batchuntagging(self, _query, body):
+        openids = body.get("openid_list") or []
+        tag_id = body.get("tagid")
+        if not openids or len(openids) > TAGGING_MAX:
+            return _error(40032)
+        if tag_id not in self.tags:
+            return {"errcode": 45159, "errmsg": "invalid tag id"}
+        with self.lock:
+            for openid in openids:
+                self.user_tags[openid].discard(tag_id)
+        return {"errcode": 0, "errmsg": "ok"}
+
     def api_cgi_bin_tags_getidlist(self, _query, body):
         return {"tagid_list": sorted(self.user_tags[body.get("openid")])}
 

@@ -56,6 +56,23 @@ class TestWechatTag(WechatApiCase):
         tag.action_push()
         self.assertEqual(self.fake_api.calls["/cgi-bin/tags/members/batchtagging"], 0)
 
+    def test_push_untags_fans_who_left(self):
+        tag = self.Tag.create(
+            {"name": "Core fans", "account_id": self.api_account.id, "tier_id": self.tier.id}
+        )
+        tag.action_push()
+        leaving = self.fans[:60]
+        leaving.write({"fan_tier_id": self.env.ref("freelancer_crm.fan_tier_active").id})
+        self.fake_api.reset_counters()
+
+        tag.action_push()
+
+        self.assertEqual(self.fake_api.calls["/cgi-bin/tags/members/batchuntagging"], 2)
+        self.assertEqual(self.fake_api.calls["/cgi-bin/tags/members/batchtagging"], 0)
+        tagged_openids = {o for o, tags in self.fake_api.user_tags.items() if tag.wechat_id in tags}
+        self.assertEqual(len(tagged_openids), 60)
+        self.assertEqual(tag.partner_ids, self.fans[60:])
+
     def test_push_segment(self):
         segment = self.env["fan.segment"].create({"name": "Core", "tier_ids": [self.tier.id]})
         tag = self.Tag.create(
