@@ -8,6 +8,7 @@ from wechatpy.utils import check_signature
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo.http import Controller, request, route
+from odoo.tools import config
 
 from ..tools import (
     MAX_BODY_BYTES,
@@ -71,7 +72,7 @@ class WechatCallbackController(Controller):
         return request.make_response(params.get("echostr") or "", headers=_TEXT)
 
     def _receive(self, account, params):
-        started = time.monotonic()
+        started = time.monotonic() - self._proxy_wait_seconds()
         data = self._read_body()
         encrypted = params.get("encrypt_type") == "aes"
         if account.message_mode == "safe" and not encrypted:
@@ -93,8 +94,6 @@ class WechatCallbackController(Controller):
 
         payload = self._process(account, message, xml)
         if payload and time.monotonic() - started > REPLY_BUDGET_SECONDS:
-            # NOTE: only the time spent inside this request counts; time the
-            # request waited for a free worker is invisible here.
             account.sudo()._wechat_queue_late_reply(message)
             payload = None
         if not payload:
@@ -106,6 +105,29 @@ class WechatCallbackController(Controller):
                 reply, params.get("nonce") or "", str(int(time.time()))
             )
         return request.make_response(reply, headers=_XML)
+
+    def _proxy_wait_seconds(self):
+        """Return the seconds since the reverse proxy received the request, or 0.
+
+        Time a push waits for a free Odoo worker is invisible inside the
+        request, so behind a proxy (``proxy_mode``) the reply budget starts at
+        the proxy's ``X-Request-Start: t=<epoch>`` stamp, as nginx writes it
+        with ``t=${msec}`` (seconds) or Apache with ``t=%t`` (microseconds).
+        """
+        if not config["proxy_mode"]:
+            return 0.0
+        stamp = request.httprequest.headers.get("X-Request-Start", "").removeprefix("t=")
+        try:
+            value = float(stamp)
+        except ValueError:
+            return 0.0
+        if value > 1e14:  # microseconds
+            value /= 1e6
+        elif value > 1e11:  # milliseconds
+            value /= 1e3
+        # A stamp from the future or from long ago is a wrong clock, not a wait.
+        wait = time.time() - value
+        return wait if 0 < wait < 60 else 0.0
 
     def _read_body(self):
         httprequest = request.httprequest

@@ -124,7 +124,9 @@ class WechatCallbackCase(HttpCase):
     def callback_path(self, account):
         return f"/wechat/callback/{account.id}"
 
-    def post_plain(self, xml, account=None, timestamp=None, signature=None, body=None):
+    def post_plain(
+        self, xml, account=None, timestamp=None, signature=None, body=None, headers=None
+    ):
         """POST ``xml`` signed with the account's token, as WeChat does in plain mode."""
         account = account or self.account
         timestamp = str(timestamp or int(time.time()))
@@ -139,7 +141,7 @@ class WechatCallbackCase(HttpCase):
             self.callback_path(account),
             data=data,
             params=params,
-            headers={"Content-Type": "text/xml"},
+            headers={"Content-Type": "text/xml", **(headers or {})},
         )
         # The request wrote through its own environment: drop this one's cache.
         self.env.invalidate_all()

@@ -1,6 +1,8 @@
+import time
 from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tools import config
 
 from odoo.addons.freelancer_wechat.controllers import main as callback
 
@@ -61,3 +63,33 @@ class TestLateReply(WechatCallbackCase):
         response = self.post_plain(self.text_xml("oLateFan0003", "你好"))
         self.assertIn("We got your message", response.text)
         self.assertFalse(self._reply_of("oLateFan0003").delivery_state)
+
+    def test_wait_behind_proxy_counts(self):
+        # nginx's t=${msec} in seconds, Apache's t=%t in microseconds.
+        waited = time.time() - 4.5
+        stamps = [f"t={waited:.3f}", f"t={int(waited * 1e6)}"]
+        with patch.dict(config.options, {"proxy_mode": True}):
+            for index, stamp in enumerate(stamps):
+                with self.subTest(stamp=stamp):
+                    openid = f"oLateProxy{index:04d}"
+                    response = self.post_plain(
+                        self.text_xml(openid, "你好"), headers={"X-Request-Start": stamp}
+                    )
+                    self.assertEqual(response.text, "success")
+                    self.assertEqual(self._reply_of(openid).delivery_state, "queued")
+
+    def test_proxy_stamp_ignored_when_untrusted(self):
+        waited = f"t={time.time() - 4.5:.3f}"
+        future = f"t={time.time() + 30:.3f}"
+        cases = [(False, waited), (True, future), (True, "t=soon")]
+        for index, (proxy_mode, stamp) in enumerate(cases):
+            with (
+                self.subTest(proxy_mode=proxy_mode, stamp=stamp),
+                patch.dict(config.options, {"proxy_mode": proxy_mode}),
+            ):
+                openid = f"oLateStamp{index:04d}"
+                response = self.post_plain(
+                    self.text_xml(openid, "你好"), headers={"X-Request-Start": stamp}
+                )
+                self.assertIn("We got your message", response.text)
+                self.assertFalse(self._reply_of(openid).delivery_state)
