@@ -195,3 +195,25 @@ class TestFollowerSync(WechatApiCase):
         self.assertEqual(new_tag.name, "老粉")
         self.assertEqual(new_tag.partner_ids, (fans[:10] | fans[1200:1205]).partner_id)
         self.assertEqual(self.fake_api.calls["/cgi-bin/tags/get"], 1, "tags downloaded once")
+
+    def test_bulk_fans_match_normal_ones(self):
+        Partner = self.env["res.partner"]
+        fans = Partner._wechat_create_fans(["微信粉丝甲", "微信粉丝乙", "微信粉丝丙"])
+        normal = Partner.create(Partner._fan_prepare_vals(name="微信粉丝丁", fan_source="wechat"))
+        self.env.flush_all()
+        self.env.invalidate_all()
+
+        self.assertEqual(fans.mapped("name"), ["微信粉丝甲", "微信粉丝乙", "微信粉丝丙"])
+        skipped = {"id", "name", "complete_name", "display_name", "commercial_partner_id"}
+        skipped |= {"create_date", "write_date", "__last_update"}
+        stored = [
+            name
+            for name, field in Partner._fields.items()
+            if field.store and field.column_type and name not in skipped
+        ]
+        for fan in fans:
+            with self.subTest(fan=fan.name):
+                self.assertEqual(fan.complete_name, fan.name)
+                self.assertEqual(fan.commercial_partner_id, fan)
+                for name in stored:
+                    self.assertEqual(fan[name], normal[name], f"field {name}")
