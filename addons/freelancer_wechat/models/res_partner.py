@@ -223,9 +223,9 @@ class ResPartner(models.Model):
         """Create one bare fan per name in ``names`` and return them, in order.
 
         The first fan is created as usual. The others differ from it only by
-        name, so their stored computed fields that do not depend on the name
-        or on the record itself are given its values instead of being computed
-        once more: that is about 12 % of creating 10,000 fans at once.
+        name, so they get its values of the stored computed fields that depend
+        neither on the name nor on the record itself. Skipping those computes
+        saves about 12 % of the time to create 10,000 fans.
         """
         if not names:
             return self.browse()
