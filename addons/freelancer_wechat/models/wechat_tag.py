@@ -290,6 +290,11 @@ class WechatTag(models.Model):
             _logger.info("WeChat tag %s of account %s deleted", tag.wechat_id, tag.account_id.id)
         self.unlink()
 
+    def action_delete_on_wechat(self):
+        """Delete the tags on WeChat and in Odoo, then show the remaining tags."""
+        self._wechat_delete()
+        return self.env["ir.actions.act_window"]._for_xml_id("freelancer_wechat.wechat_tag_action")
+
     def action_push(self):
         """Tag the source fans on WeChat and untag the fans who left the source."""
         for tag in self:

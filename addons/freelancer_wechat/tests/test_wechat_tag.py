@@ -162,8 +162,9 @@ class TestWechatTag(WechatApiCase):
         tag._wechat_tag_partners(self.fans[:3])
         wechat_id = tag.wechat_id
 
-        tag._wechat_delete()
+        action = tag.action_delete_on_wechat()
 
+        self.assertEqual(action["res_model"], "wechat.tag")
         self.assertFalse(tag.exists())
         self.assertNotIn(wechat_id, self.fake_api.tags)
         self.assertEqual(self.fake_api.deleted_tags[-1], wechat_id)
