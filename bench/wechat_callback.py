@@ -4,7 +4,8 @@ Creates the database (default ``fcw_bench_wechat``) with ``freelancer_wechat``
 on first use, adds a plain-mode Official Account with keyword rules, then
 starts on free ports of 127.0.0.1:
 
-- Odoo with ``--workers 2`` (``--workers``; a subprocess, no cron threads);
+- Odoo with ``--workers`` worker processes, by default Odoo's rule of 2
+  per core plus 1 (a subprocess, no cron threads);
 - a bare werkzeug WSGI app (a subprocess, threaded) that checks the
   signature, parses the message with wechatpy, matches the keyword and
   renders the same text reply, without a database.
@@ -71,7 +72,12 @@ def parse_args():
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000, help="requests per target")
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests per target")
-    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="Odoo HTTP worker processes (default: Odoo's rule, 2 per core plus 1)",
+    )
     return parser.parse_args()
 
 
