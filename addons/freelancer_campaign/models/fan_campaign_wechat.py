@@ -31,17 +31,9 @@ class FanCampaign(models.Model):
 
     def _wechat_openids(self, partners):
         """Return ``{partner_id: openid}`` for the partners' OpenIDs on the campaign's account."""
-        identities = (
-            self.env["fan.identity"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "in", partners.ids),
-                    ("channel", "=", "wechat_openid"),
-                    ("account_key", "=", self.wechat_account_id.app_id),
-                ]
-            )
-        )
+        if not self.wechat_account_id:
+            return {}
+        identities = self.wechat_account_id._wechat_openid_identities(partners)
         return {identity.partner_id.id: identity.value for identity in identities}
 
     def _wechat_reachable(self, partners):

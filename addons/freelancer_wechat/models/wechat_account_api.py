@@ -220,6 +220,21 @@ class WechatAccount(models.Model):
     # CALLING THE API
     # ------------------------------------------------------------
 
+    def _wechat_openid_identities(self, partners):
+        """Return the OpenID identities of ``partners`` on this account."""
+        self.ensure_one()
+        return (
+            self.env["fan.identity"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("channel", "=", "wechat_openid"),
+                    ("account_key", "=", self.app_id),
+                ]
+            )
+        )
+
     def _wechat_client(self):
         """Return a wechatpy client of this account that uses the shared token."""
         self.ensure_one()

@@ -154,17 +154,7 @@ class WechatTag(models.Model):
 
     def _openids_of(self, partners):
         """Return ``{openid: partner}`` for the partners' OpenIDs on the tag's account."""
-        identities = (
-            self.env["fan.identity"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "in", partners.ids),
-                    ("channel", "=", "wechat_openid"),
-                    ("account_key", "=", self.account_id.app_id),
-                ]
-            )
-        )
+        identities = self.account_id._wechat_openid_identities(partners)
         return {identity.value: identity.partner_id for identity in identities}
 
     @api.model
