@@ -1,7 +1,5 @@
 from odoo import api, fields, models
 
-from .sms_provider_company import FAN_SMS_PROVIDERS
-
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -123,9 +121,7 @@ class ResConfigSettings(models.TransientModel):
         help="Email mailing copied for each win-back run. Without it, no win-back is sent.",
     )
 
-    fan_sms_provider = fields.Selection(
-        FAN_SMS_PROVIDERS, related="company_id.fan_sms_provider", readonly=False
-    )
+    fan_sms_provider = fields.Selection(related="company_id.fan_sms_provider", readonly=False)
     fan_sms_key_id = fields.Char(
         related="company_id.fan_sms_key_id", readonly=False, groups="base.group_system"
     )
