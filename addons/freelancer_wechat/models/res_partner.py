@@ -34,6 +34,63 @@ class ResPartner(models.Model):
             )
         return last.action_reply()
 
+    # ------------------------------------------------------------
+    # PERSONAL DATA (PIPL)
+    # ------------------------------------------------------------
+
+    def _fan_personal_data(self):
+        data = super()._fan_personal_data()
+        messages = (
+            self.env["wechat.message"]
+            .sudo()
+            .search([("partner_id", "=", self.id)], order="create_time, id")
+        )
+        data["wechat_messages"] = [
+            {
+                "date": message.create_time or message.create_date,
+                "account": message.account_id.name,
+                "direction": message.direction,
+                "type": message.msg_type,
+                "event": message.event,
+                "content": message.content,
+            }
+            for message in messages
+        ]
+        return data
+
+    def _fan_erase(self):
+        """Erase the fan's WeChat messages too, keeping their type, date and rule.
+
+        The messages are found by fan and by the fan's OpenIDs, which the
+        erasure of the identities removes, so they are looked up first.
+        """
+        self.ensure_one()
+        openids = (
+            self.sudo()
+            .with_context(active_test=False)
+            .fan_identity_ids.filtered(lambda identity: identity.channel == "wechat_openid")
+            .mapped("value")
+        )
+        domain = [("partner_id", "=", self.id)]
+        if openids:
+            domain = ["|", *domain, ("openid", "in", openids)]
+        messages = self.env["wechat.message"].sudo().search(domain)
+        result = super()._fan_erase()
+        messages.write(
+            {
+                "openid": False,
+                "unionid": False,
+                "content": False,
+                "raw_xml": False,
+                "event_key": False,
+                "dedup_key": False,
+                "reply_payload": False,
+                "delivery_error": False,
+            }
+        )
+        _logger.info("WeChat messages of partner %s erased: %s messages", self.id, len(messages))
+        return result
+
     @api.model
     def _wechat_find_fan(self, account, openid, unionid=""):
         """Return the fan with ``openid`` on ``account`` (or ``unionid``), or no record.
