@@ -1,4 +1,5 @@
 import logging
+import struct
 import time
 from xml.parsers.expat import ExpatError
 
@@ -164,16 +165,28 @@ class WechatCallbackController(Controller):
             raise CallbackError(403, "invalid msg_signature") from None
         except InvalidAppIdException:
             raise CallbackError(403, "message encrypted for another AppID") from None
-        except (ExpatError, KeyError, TypeError, ValueError, IndexError, UnicodeError):
-            # Bad XML envelope, missing Encrypt node, bad base64 or padding.
+        except (
+            ExpatError,
+            KeyError,
+            TypeError,
+            ValueError,
+            IndexError,
+            UnicodeError,
+            struct.error,
+        ):
+            # Bad XML envelope, missing Encrypt node, bad base64 or padding, or a
+            # decrypted text too short for its length prefix.
             raise CallbackError(400, "invalid encrypted message") from None
 
     def _parse(self, xml):
         try:
             message = parse_message(xml)
-            # Reading ``time`` converts CreateTime, so a non-numeric or out-of-range
-            # value fails here. Nested elements where WeChat sends text make
-            # wechatpy fail with AttributeError or leave a dict in place of a string.
+            # Reading every field converts it, so a non-numeric MsgId or
+            # CreateTime, or an out-of-range value, fails here rather than later.
+            # Nested elements where WeChat sends text make wechatpy fail with
+            # AttributeError or leave a dict in place of a string.
+            for name in getattr(type(message), "_fields", {}):
+                getattr(message, name)
             complete = message is not None and isinstance(message.source, str) and message.time
             nested = any(
                 isinstance(value, dict) for value in getattr(message, "_data", {}).values()

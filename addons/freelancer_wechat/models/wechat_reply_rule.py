@@ -103,6 +103,17 @@ class WechatReplyRule(models.Model):
         help="Number of messages in the message log that this rule replied to.",
     )
 
+    @api.constrains("keyword")
+    def _check_keyword(self):
+        for rule in self:
+            if not (rule.keyword or "").strip():
+                raise ValidationError(
+                    self.env._(
+                        "A keyword reply needs a keyword that is not only spaces: a blank "
+                        "keyword would match every message."
+                    )
+                )
+
     @api.constrains("keyword", "match_type")
     def _check_regex(self):
         for rule in self.filtered(lambda r: r.match_type == "regex"):

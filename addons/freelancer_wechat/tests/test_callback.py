@@ -365,6 +365,8 @@ class TestCallbackPlain(WechatCallbackCase):
             "<MsgType><a>1</a></MsgType></xml>",
             f"<xml><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
             "<MsgType>text</MsgType><Content>hi</Content><MsgId><a>1</a></MsgId></xml>",
+            f"<xml><FromUserName>{openid}</FromUserName><CreateTime>1700000000</CreateTime>"
+            "<MsgType>text</MsgType><Content>hi</Content><MsgId>abc</MsgId></xml>",
         ]
         for body in bodies:
             with self.subTest(body=body[:40]):

@@ -1,8 +1,11 @@
+import base64
 import time
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from odoo.tests import tagged
 
-from .common import NONCE, SAFE_TOKEN, WechatCallbackCase, sign
+from .common import AES_KEY, NONCE, SAFE_TOKEN, WechatCallbackCase, sign
 
 
 @tagged("post_install", "-at_install", "freelancer_wechat")
@@ -90,6 +93,29 @@ class TestCallbackSafe(WechatCallbackCase):
     def test_safe_garbage_ciphertext_rejected(self):
         timestamp = str(int(time.time()))
         encrypt = "bm90IHJlYWxseSBlbmNyeXB0ZWQ="
+        response = self.url_open(
+            self.callback_path(self.safe_account),
+            data=f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>".encode(),
+            params={
+                "signature": sign(SAFE_TOKEN, timestamp, NONCE),
+                "timestamp": timestamp,
+                "nonce": NONCE,
+                "encrypt_type": "aes",
+                "msg_signature": sign(SAFE_TOKEN, timestamp, NONCE, encrypt),
+            },
+            headers={"Content-Type": "text/xml"},
+        )
+
+        self.assertEqual(response.status_code, 400)
+        self.assertNotIn("Traceback", response.text)
+
+    def test_safe_short_plaintext_rejected(self):
+        # Correctly signed and encrypted with the account's key, but the
+        # decrypted text is all padding, too short for its length prefix.
+        key = base64.b64decode(AES_KEY + "=")
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+        encrypt = base64.b64encode(encryptor.update(b"\x20" * 32) + encryptor.finalize()).decode()
+        timestamp = str(int(time.time()))
         response = self.url_open(
             self.callback_path(self.safe_account),
             data=f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>".encode(),

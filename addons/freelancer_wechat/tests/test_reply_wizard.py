@@ -67,6 +67,16 @@ class TestReplyWizard(WechatApiCase):
         self.assertEqual(reply.partner_id, self.fan)
         self.assertEqual(reply.user_id, self.manager)
 
+    def test_blank_reply_rejected(self):
+        message = self.incoming(hours_ago=1)
+        wizard_form = self.open_wizard(message)
+        wizard_form.content = "   "
+        wizard = wizard_form.save()
+        with self.assertRaises(UserError) as catcher:
+            wizard.action_send()
+        self.assertIn("Write the reply", str(catcher.exception))
+        self.assertFalse(self.fake_api.custom_messages)
+
     def test_reply_outside_48_hours(self):
         message = self.incoming(hours_ago=49)
         wizard_form = self.open_wizard(message)

@@ -97,6 +97,11 @@ class TestWechatModels(TransactionCase):
         with self.assert_invalid("missing"):
             account.message_mode = "compatible"
 
+    def test_blank_keyword_rejected(self):
+        for keyword in ("   ", "\t"):
+            with self.subTest(keyword=keyword), self.assert_invalid("only spaces"):
+                self.env["wechat.reply.rule"].create(self.rule_vals(keyword, match_type="contains"))
+
     def test_rule_changes_reach_matching(self):
         Rule = self.env["wechat.reply.rule"]
         rule = Rule.create(self.rule_vals("课程", match_type="exact", sequence=10))

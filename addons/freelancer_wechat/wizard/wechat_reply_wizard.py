@@ -49,7 +49,16 @@ class WechatReplyWizard(models.TransientModel):
         self.ensure_one()
         last = self._last_incoming()
         now = fields.Datetime.now()
-        if not last or last.create_time < now - timedelta(hours=REPLY_WINDOW_HOURS):
+        if not last:
+            raise UserError(
+                self.env._(
+                    "You cannot reply to this fan on WeChat: the fan has not written to this "
+                    "Official Account, and WeChat only accepts customer-service messages within "
+                    "%(hours)s hours after a fan's message. Reach them through another channel.",
+                    hours=REPLY_WINDOW_HOURS,
+                )
+            )
+        if last.create_time < now - timedelta(hours=REPLY_WINDOW_HOURS):
             raise UserError(
                 self.env._(
                     "You cannot reply to this fan on WeChat now: WeChat only accepts "
@@ -57,9 +66,7 @@ class WechatReplyWizard(models.TransientModel):
                     "message, and the last one arrived %(when)s. Wait until the fan writes "
                     "again, or reach them through another channel.",
                     hours=REPLY_WINDOW_HOURS,
-                    when=fields.Datetime.to_string(last.create_time)
-                    if last
-                    else self.env._("never"),
+                    when=fields.Datetime.to_string(last.create_time),
                 )
             )
         sent = self.env["wechat.message"].search_count(
@@ -82,6 +89,8 @@ class WechatReplyWizard(models.TransientModel):
 
     def action_send(self):
         self.ensure_one()
+        if not (self.content or "").strip():
+            raise UserError(self.env._("Write the reply before sending it."))
         self._check_reply_window()
         account = self.account_id
         account._wechat_call(
