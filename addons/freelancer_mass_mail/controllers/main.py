@@ -22,6 +22,17 @@ INVALID_LINK_TEMPLATE = "freelancer_mass_mail.page_fan_link_invalid"
 # match gets 403 Forbidden. Odoo's 401 means that credentials are missing, and
 # a visitor with a signed link has none to give.
 INVALID_LINK_STATUS = {"incomplete": 400, "invalid": 403, "not_found": 404}
+# Largest id PostgreSQL stores in an integer column. A larger id in a link
+# would make the lookup fail with a database error.
+MAX_RECORD_ID = 2**31 - 1
+
+
+def _is_id_text(value):
+    """Return True when ``value`` is an int or the ASCII digits of one."""
+    if isinstance(value, int):
+        return True
+    text = value.strip() if isinstance(value, str) else ""
+    return text.isascii() and text.isdigit()
 
 
 class FanMassMailController(MassMailController):
@@ -74,7 +85,7 @@ class FanMassMailController(MassMailController):
 
     @http.route()
     def mailing_confirm_unsubscribe_post(
-        self, mailing_id, document_id=None, email=None, hash_token=None
+        self, mailing_id=None, document_id=None, email=None, hash_token=None
     ):
         invalid_page = self._fan_check_link(mailing_id, document_id, email, hash_token)
         if invalid_page:
@@ -104,6 +115,11 @@ class FanMassMailController(MassMailController):
 
     @http.route()
     def mail_blocklist_add(self, mailing_id=None, document_id=None, email=None, hash_token=None):
+        # The stock route returns "error" for an incomplete request.
+        if any(value and not _is_id_text(value) for value in (mailing_id, document_id)):
+            return "error"
+        if mailing_id and int(mailing_id) > MAX_RECORD_ID:
+            return "unauthorized"
         result = super().mail_blocklist_add(
             mailing_id=mailing_id, document_id=document_id, email=email, hash_token=hash_token
         )
@@ -132,8 +148,6 @@ class FanMassMailController(MassMailController):
         the current state. A POST (with CSRF token) records the changes in the
         consent ledger.
         """
-        if document_id is not None and not str(document_id).isdigit():
-            return self._fan_invalid_link_page("incomplete")
         invalid_page = self._fan_check_link(
             mailing_id, document_id, email, hash_token, session_user=False
         )
@@ -220,10 +234,14 @@ class FanMassMailController(MassMailController):
         """
         if session_user:
             email, hash_token = self._fetch_user_information(email, hash_token)
-        try:
-            mailing_id = int(mailing_id)
-        except (TypeError, ValueError):
+        # The stock check converts both ids with int() and raises ValueError
+        # (HTTP 500) on text, so ids that are not numbers are rejected here.
+        if not _is_id_text(mailing_id) or (document_id and not _is_id_text(document_id)):
             return self._fan_invalid_link_page("incomplete")
+        mailing_id = int(mailing_id)
+        if not 0 < mailing_id <= MAX_RECORD_ID:
+            # Same page as an unknown mailing, because no mailing has this id.
+            return self._fan_invalid_link_page("invalid")
         try:
             self._check_mailing_email_token(
                 mailing_id, document_id, email, hash_token, required_mailing_id=True

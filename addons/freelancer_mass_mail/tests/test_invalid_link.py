@@ -125,3 +125,78 @@ class TestFanInvalidLink(FanMassMailCommon, HttpCase):
                 self.assertEqual(response.status_code, 200)
                 self.assertNotIn(INVALID_ZH, response.text)
         self._assert_unchanged()
+
+    def test_non_numeric_ids_incomplete(self):
+        token = self.mailing._generate_mailing_recipient_token(self.fan_granted.id, self.email)
+        for document_id in ("abc", "1.5", "-3", "²"):
+            query = self._query(document_id=document_id, hash_token=token)
+            for url in self._get_links(self.mailing.id, query):
+                with self.subTest(url=url):
+                    response = self.url_open(url, headers=ZH_VISITOR)
+                    self.assertEqual(response.status_code, 400)
+                    self.assertIn(INCOMPLETE_ZH, response.text)
+            oneclick = f"/mailing/{self.mailing.id}/unsubscribe_oneclick?{query}"
+            response = self.url_open(oneclick, data=ONECLICK_BODY, headers=ZH_VISITOR)
+            self.assertEqual(response.status_code, 400, document_id)
+            self.assertIn(INCOMPLETE_ZH, response.text)
+
+        csrf_token = self._csrf_token()
+        post_cases = [
+            {"mailing_id": self.mailing.id, "document_id": "abc"},
+            {"mailing_id": "abc", "document_id": self.fan_granted.id},
+            {"document_id": self.fan_granted.id},
+        ]
+        for case in post_cases:
+            with self.subTest(case=case):
+                data = dict(case, csrf_token=csrf_token, email=self.email, hash_token=token)
+                response = self.url_open(
+                    "/mailing/confirm_unsubscribe", data=data, headers=ZH_VISITOR
+                )
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(INCOMPLETE_ZH, response.text)
+        self._assert_unchanged()
+
+    def test_missing_params_incomplete(self):
+        token = self.mailing._generate_mailing_recipient_token(self.fan_granted.id, self.email)
+        queries = [
+            urllib.parse.urlencode({"email": self.email, "hash_token": token}),
+            urllib.parse.urlencode({"document_id": self.fan_granted.id, "hash_token": token}),
+            "",
+        ]
+        for query in queries:
+            for url in self._get_links(self.mailing.id, query):
+                with self.subTest(url=url):
+                    response = self.url_open(url, headers=ZH_VISITOR)
+                    self.assertEqual(response.status_code, 400)
+                    self.assertIn(INCOMPLETE_ZH, response.text)
+        self._assert_unchanged()
+
+    def test_out_of_range_mailing_id(self):
+        token = self.mailing._generate_mailing_recipient_token(self.fan_granted.id, self.email)
+        query = self._query(hash_token=token)
+        for url in self._get_links(2**31, query):
+            with self.subTest(url=url):
+                response = self.url_open(url, headers=ZH_VISITOR)
+                self.assertEqual(response.status_code, 403)
+                self.assertIn(INVALID_ZH, response.text)
+        response = self.url_open(
+            f"/sms/{2**40}/unsubscribe/abc", headers=ZH_VISITOR, allow_redirects=False
+        )
+        self.assertLess(response.status_code, 500)
+        self._assert_unchanged()
+
+    def test_blocklist_add_rejects_non_numeric_ids(self):
+        token = self.mailing._generate_mailing_recipient_token(self.fan_granted.id, self.email)
+        cases = [
+            ({"mailing_id": self.mailing.id, "document_id": "abc"}, "error"),
+            ({"mailing_id": "abc", "document_id": self.fan_granted.id}, "error"),
+            ({"mailing_id": 2**40, "document_id": self.fan_granted.id}, "unauthorized"),
+        ]
+        for params, expected in cases:
+            with self.subTest(params=params):
+                result = self.make_jsonrpc_request(
+                    "/mailing/blocklist/add",
+                    dict(params, email=self.email, hash_token=token),
+                )
+                self.assertEqual(result, expected)
+        self._assert_unchanged()
