@@ -31,8 +31,15 @@ find_odoo() {
         [ -d "$ODOO_PATH/odoo" ] || die "ODOO_PATH=$ODOO_PATH has no odoo/ package folder."
         export PYTHONPATH="$ODOO_PATH${PYTHONPATH:+:$PYTHONPATH}"
     fi
+    if [ -n "${ODOO_PYTHON:-}" ]; then
+        # An explicit choice that does not work is an error, not a hint.
+        [ -x "$ODOO_PYTHON" ] || die "ODOO_PYTHON=$ODOO_PYTHON is not an executable file."
+        odoo_importable "$ODOO_PYTHON" \
+            || die "ODOO_PYTHON=$ODOO_PYTHON cannot import Odoo 19 (is Odoo installed there?)."
+        export ODOO_PYTHON
+        return 0
+    fi
     local candidates=()
-    [ -n "${ODOO_PYTHON:-}" ] && candidates+=("$ODOO_PYTHON")
     command -v python3 >/dev/null && candidates+=("$(command -v python3)")
     if command -v odoo >/dev/null; then
         local shebang
@@ -119,6 +126,9 @@ resolve_addons_path() {
 check_postgres() {
     "$ODOO_PYTHON" - "$DB_HOST" "$DB_PORT" "$DB_USER" <<'PY' || die "PostgreSQL is not reachable at $DB_HOST:$DB_PORT as user $DB_USER (set PGHOST, PGPORT, PGUSER)."
 import sys, psycopg2
-psycopg2.connect(host=sys.argv[1], port=sys.argv[2], user=sys.argv[3], dbname="postgres").close()
+try:
+    psycopg2.connect(host=sys.argv[1], port=sys.argv[2], user=sys.argv[3], dbname="postgres").close()
+except psycopg2.OperationalError as error:
+    sys.exit(str(error).strip())
 PY
 }

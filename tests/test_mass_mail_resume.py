@@ -15,6 +15,7 @@ way to avoid this, so the test does not cover that window.
 import argparse
 import collections
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -190,6 +191,10 @@ def resume_db():
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
     connection.close()
+    # The workers write attachments to the default filestore of the database.
+    from odoo.tools import config  # noqa: PLC0415
+
+    shutil.rmtree(config.filestore(settings["database"]), ignore_errors=True)
 
 
 def _install_fresh(settings):
