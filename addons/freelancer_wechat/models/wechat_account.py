@@ -497,6 +497,11 @@ class WechatAccount(models.Model):
         if event == "masssendjobfinish":
             self._handle_mass_send_finish(message)
             return None
+        if event == "templatesendjobfinish":
+            # Template messages are sent from outside Odoo; their delivery status
+            # ("success", "failed:user block"...) is kept in the message log.
+            incoming.content = getattr(message, "status", "") or False
+            return None
         if event in ("subscribe", "subscribe_scan", "subscribe_scan_product"):
             scene = getattr(message, "scene_id", "") if event == "subscribe_scan" else ""
             partner = Partner._wechat_find_or_create_fan(self, openid, unionid, scene=scene)

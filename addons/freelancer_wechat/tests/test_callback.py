@@ -376,6 +376,27 @@ class TestCallbackPlain(WechatCallbackCase):
                 self.assertNotIn("Traceback", response.text)
         self.assert_nothing_stored(openid)
 
+    def test_template_job_result_logged(self):
+        openid = "oTestTemplateJob0001"
+        xml = (
+            "<xml><ToUserName><![CDATA[gh_test]]></ToUserName>"
+            f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime>"
+            "<MsgType><![CDATA[event]]></MsgType>"
+            "<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event>"
+            "<MsgID>200163836</MsgID>"
+            "<Status><![CDATA[failed:user block]]></Status></xml>"
+        )
+
+        response = self.post_plain(xml)
+
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.text, "success")
+        logged = self.messages_of(openid)
+        self.assertEqual(len(logged), 1)
+        self.assertEqual(logged.event, "templatesendjobfinish")
+        self.assertEqual(logged.content, "failed:user block")
+
     def test_archived_account_not_found(self):
         self.account.active = False
         response = self.post_plain(self.text_xml("oTestArchived000001", "hi"))
