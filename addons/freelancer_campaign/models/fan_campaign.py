@@ -4,9 +4,9 @@ from datetime import timedelta
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import is_html_empty
+from odoo.tools import email_normalize, is_html_empty
 
 from odoo.addons.freelancer_mass_mail.tools.sms import sms_part_count
 
@@ -21,6 +21,12 @@ DELIVERED_TRACE_STATES = ("sent", "pending", "open", "reply")
 # Mailing trace states of a message that did not reach the recipient: refused by
 # the SMTP server or the SMS provider, bounced, or cancelled before sending.
 FAILED_TRACE_STATES = ("error", "bounce", "cancel")
+# Mailing trace states of a message still waiting in the mail or SMS queue.
+QUEUED_TRACE_STATES = ("outgoing", "process")
+# Failure types of a cancelled trace whose recipient opted out or is on a blocklist.
+OPT_OUT_FAILURE_TYPES = ("mail_bl", "mail_optout", "sms_blacklist", "sms_optout")
+# Recipient states that "Retry Failed" sends again.
+RETRY_STATES = ("failed", "cancelled", "opted_out")
 WECHAT_METHODS = [
     ("customer_service", "Customer-Service Message"),
     ("tag", "Mass Send by Tag"),
@@ -38,7 +44,7 @@ class FanCampaign(models.Model):
     name = fields.Char(required=True, tracking=True)
     segment_id = fields.Many2one(comodel_name="fan.segment", required=True, tracking=True)
     state = fields.Selection(
-        [("draft", "Draft"), ("planned", "Planned"), ("sent", "Sent")],
+        [("draft", "Draft"), ("planned", "Planned"), ("sending", "Sending"), ("sent", "Sent")],
         default="draft",
         required=True,
         tracking=True,
@@ -102,6 +108,22 @@ class FanCampaign(models.Model):
     unreachable_count = fields.Integer(string="Unreachable", compute="_compute_recipient_counts")
     capped_count = fields.Integer(string="Over Cap", compute="_compute_recipient_counts")
     failed_count = fields.Integer(string="Failed", compute="_compute_recipient_counts")
+    queued_count = fields.Integer(
+        string="Queued",
+        compute="_compute_recipient_counts",
+        help="Fans whose email or SMS waits in the mail or SMS queue.",
+    )
+    cancelled_count = fields.Integer(string="Cancelled", compute="_compute_recipient_counts")
+    opted_out_count = fields.Integer(
+        string="Opted Out Before Sending",
+        compute="_compute_recipient_counts",
+        help="Fans who withdrew consent or were blocklisted after planning, so their email "
+        "or SMS was not sent.",
+    )
+    plan_warning = fields.Text(
+        compute="_compute_recipient_counts",
+        help="Fans of the segment that the campaign does not reach, with the reasons.",
+    )
     wechat_sent_count = fields.Integer(string="WeChat Sent", compute="_compute_results")
     wechat_read_count = fields.Integer(
         string="WeChat Article Readers",
@@ -114,8 +136,8 @@ class FanCampaign(models.Model):
     email_failed_count = fields.Integer(
         string="Emails Failed",
         compute="_compute_results",
-        help="Fans whose email was refused by the mail server, bounced or was cancelled, and "
-        "who were not reached since.",
+        help="Fans whose email was refused by the mail server or bounced, and who were not "
+        "reached since.",
     )
     sms_failed_count = fields.Integer(string="SMS Failed", compute="_compute_results")
     email_sent_count = fields.Integer(string="Emails Sent", compute="_compute_results")
@@ -138,6 +160,29 @@ class FanCampaign(models.Model):
     )
 
     # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("email_from")
+    def _check_email_from(self):
+        for campaign in self:
+            error = campaign._email_from_error()
+            if error:
+                raise ValidationError(error)
+
+    def _email_from_error(self):
+        """Return the error message for a sender address that is set but invalid, or False."""
+        self.ensure_one()
+        address = (self.email_from or "").strip()
+        if not address or email_normalize(address):
+            return False
+        return self.env._(
+            "The sender address “%(address)s” is not a valid email address. Enter one address, "
+            "for example 手作小记 <studio@example.com>.",
+            address=address,
+        )
+
+    # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------
 
@@ -149,6 +194,25 @@ class FanCampaign(models.Model):
             campaign.unreachable_count = states.count("unreachable")
             campaign.capped_count = states.count("capped")
             campaign.failed_count = states.count("failed")
+            campaign.queued_count = states.count("queued")
+            campaign.cancelled_count = states.count("cancelled")
+            campaign.opted_out_count = states.count("opted_out")
+            campaign.plan_warning = campaign._plan_warning_text()
+
+    def _plan_warning_text(self):
+        """Return the warning about the fans of the segment left out by the plan, or False."""
+        self.ensure_one()
+        if not (self.unreachable_count or self.capped_count):
+            return False
+        return self.env._(
+            "%(skipped)s of the %(total)s fans of the segment will not receive this campaign: "
+            "%(unreachable)s cannot be reached on any of its channels and %(capped)s are over "
+            "the frequency cap.",
+            skipped=self.unreachable_count + self.capped_count,
+            total=len(self.recipient_ids),
+            unreachable=self.unreachable_count,
+            capped=self.capped_count,
+        )
 
     @api.depends("sms_body")
     def _compute_sms_preview(self):
@@ -243,43 +307,59 @@ class FanCampaign(models.Model):
     # ------------------------------------------------------------
 
     def action_plan(self):
-        """Choose each fan's channel; the plan can be reviewed before sending."""
+        """Choose each fan's channel, so that the plan can be reviewed before sending.
+
+        Raises when no fan of the segment can be reached. Returns a warning
+        notification when some fans cannot be reached or are over the cap.
+        """
         self._lock_for_send()
         for campaign in self:
             campaign._check_content()
-            if campaign.state == "sent":
-                raise UserError(self.env._("“%(name)s” has already been sent.", name=campaign.name))
+            campaign._check_not_sent()
             campaign.recipient_ids.unlink()
             campaign.recipient_ids = [
                 fields.Command.create(values) for values in campaign._plan_recipients()
             ]
+            campaign._check_reachable()
             campaign.state = "planned"
-        return True
+        return self._plan_warning_action()
 
     def action_send(self):
+        """Send the planned campaigns, planning draft ones first.
+
+        Returns the same warning notification as planning when some fans of
+        the segment get nothing.
+        """
         self._lock_for_send()
         for campaign in self:
-            if campaign.state == "sent":
-                raise UserError(self.env._("“%(name)s” has already been sent.", name=campaign.name))
+            campaign._check_not_sent()
             if campaign.state == "draft":
                 campaign.action_plan()
+            else:
+                # The content may have changed since planning.
+                campaign._check_content()
+                campaign._check_reachable()
             campaign._send()
-        return True
+        return self._plan_warning_action()
 
     def action_retry_failed(self):
         """Send once more to the recipients whose message failed.
 
         A message refused by the mail server or the SMS provider, or a WeChat
         message, is sent again on the same channel. A bounced or cancelled
-        email or SMS moves to the fan's next channel. Recipients reached in the
-        meantime are never in the retry, because only failed ones are.
+        email or SMS, or one not sent because the fan opted out, moves to the
+        fan's next channel. Recipients reached or still queued are never in
+        the retry.
         """
         self._lock_for_send()
         for campaign in self:
-            failed = campaign.recipient_ids.filtered(lambda r: r.state == "failed")
+            failed = campaign.recipient_ids.filtered(lambda r: r.state in RETRY_STATES)
             if not failed:
                 raise UserError(
-                    self.env._("“%(name)s” has no failed recipients.", name=campaign.name)
+                    self.env._(
+                        "“%(name)s” has no failed, cancelled or opted-out recipients.",
+                        name=campaign.name,
+                    )
                 )
             if not campaign._prepare_retry(failed):
                 raise UserError(
@@ -371,6 +451,9 @@ class FanCampaign(models.Model):
                 raise UserError(self.env._("Email is on: write the email subject and body."))
             if not (self.email_from or "").strip():
                 raise UserError(self.env._("Email is on: set the sender address (Send From)."))
+            error = self._email_from_error()
+            if error:
+                raise UserError(error)
             channels.append("email")
         if self.use_sms:
             if not (self.sms_body or "").strip():
@@ -379,6 +462,55 @@ class FanCampaign(models.Model):
         if not channels:
             raise UserError(self.env._("Turn on at least one channel."))
         return channels
+
+    def _check_not_sent(self):
+        self.ensure_one()
+        if self.state in ("sending", "sent"):
+            raise UserError(self.env._("“%(name)s” has already been sent.", name=self.name))
+
+    def _check_reachable(self):
+        """Raise when the plan reaches no fan, with the counts that explain why."""
+        self.ensure_one()
+        if self.planned_count:
+            return
+        if not self.recipient_ids:
+            raise UserError(
+                self.env._(
+                    "The segment “%(segment)s” has no fans, so “%(name)s” would reach nobody. "
+                    "Choose another segment or change its conditions.",
+                    segment=self.segment_id.display_name,
+                    name=self.name,
+                )
+            )
+        raise UserError(
+            self.env._(
+                "No fan of the segment “%(segment)s” can be reached now: %(unreachable)s cannot "
+                "be reached on any channel of “%(name)s” and %(capped)s are over the frequency "
+                "cap. Turn on more channels, choose another segment or send later.",
+                segment=self.segment_id.display_name,
+                name=self.name,
+                unreachable=self.unreachable_count,
+                capped=self.capped_count,
+            )
+        )
+
+    def _plan_warning_action(self):
+        """Return a warning notification about the fans left out of the plans, or True."""
+        warnings = [campaign.plan_warning for campaign in self if campaign.plan_warning]
+        if not warnings:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Some fans will not receive this campaign"),
+                "message": " ".join(warnings),
+                "type": "warning",
+                "sticky": True,
+                # Closing reloads the form, which shows the new plan.
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
 
     def _plan_recipients(self):
         """Return the values of one recipient line per member of the segment."""
@@ -550,7 +682,9 @@ class FanCampaign(models.Model):
         The mailings of the planned channels are created and checked before
         anything goes out, so a checklist error stops the campaign whole. A fan
         whose WeChat message fails falls back to their next reachable channel,
-        so each planned fan gets exactly one message.
+        so each planned fan gets exactly one message. Emails and SMS are
+        queued until their mailing traces say they were sent, so the campaign
+        stays in Sending until then.
         """
         self.ensure_one()
         planned = self.recipient_ids.filtered(lambda r: r.state == "planned")
@@ -579,17 +713,51 @@ class FanCampaign(models.Model):
                 continue
             # The mailing's recipients are read from these lines (see
             # mailing.mailing._get_recipients_domain), so only they receive it.
-            recipients.write({"state": "sent", "sent_date": now, "mailing_id": mailing.id})
+            recipients.write({"state": "queued", "mailing_id": mailing.id})
             if channel == "email":
                 mailing.action_send_mail()
             else:
                 mailing.action_send_sms()
+            mailing._fan_campaign_close_untraced()
+        self._trigger_queues()
         # A retry keeps the first send's date, from which opt-outs are counted.
-        self.write({"state": "sent", "sent_date": self.sent_date or now})
+        self.write({"state": "sending", "sent_date": self.sent_date or now})
+        self._update_send_state()
+        if self.plan_warning:
+            self._message_log(body=self.plan_warning)
         _logger.info(
-            "Campaign %s sent: %s recipients planned, %s unreachable, %s over the cap",
-            self.id, len(planned), self.unreachable_count, self.capped_count,
+            "Campaign %s sent: %s recipients planned, %s queued, %s unreachable, %s over the cap",
+            self.id, len(planned), self.queued_count, self.unreachable_count, self.capped_count,
         )  # fmt: skip
+
+    def _trigger_queues(self):
+        """Trigger the crons that send the campaign's queued emails and held mailings now.
+
+        Odoo sends a mass mailing's emails at once only up to the system
+        parameter mail.mail.force.send.limit (100 recipients by default). Larger
+        mailings leave their emails to the mail queue cron, which runs once an
+        hour by default. Queued SMS need nothing here, because creating an SMS
+        triggers the SMS queue cron.
+        """
+        mailings = self.mailing_ids
+        outgoing = Domain("mailing_id", "in", mailings.ids) & Domain("state", "=", "outgoing")
+        if self.env["mail.mail"].sudo().search_count(outgoing, limit=1):
+            self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        # An SMS mailing held outside the sending window waits in the mailing queue.
+        held = mailings.filtered(lambda m: m.state == "in_queue")
+        if held:
+            now = fields.Datetime.now()
+            self.env.ref("mass_mailing.ir_cron_mass_mailing_queue").sudo()._trigger(
+                mailing.schedule_date or now for mailing in held
+            )
+
+    def _update_send_state(self):
+        """Set sending campaigns to Sent once no recipient is queued, and sent ones back."""
+        for campaign in self.filtered(lambda c: c.state in ("sending", "sent")):
+            queued = any(r.state == "queued" for r in campaign.recipient_ids)
+            state = "sending" if queued else "sent"
+            if campaign.state != state:
+                campaign.state = state
 
     def _fall_back(self, recipients, reason):
         """Move each recipient to their next channel, or mark them failed when none is left."""
@@ -628,7 +796,8 @@ class FanCampaign(models.Model):
                 "trace_id": False,
                 "wechat_mass_send_id": False,
             }
-            if recipient.channel in ("email", "sms") and status in ("bounce", "cancel"):
+            left_out = recipient.state in ("cancelled", "opted_out")
+            if left_out or (recipient.channel in ("email", "sms") and status == "bounce"):
                 if not fallbacks:
                     continue
                 # The reason stays, because it explains why that channel is not used.

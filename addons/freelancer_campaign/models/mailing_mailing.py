@@ -36,3 +36,40 @@ class MailingMailing(models.Model):
             )
         ).partner_id
         return domain & Domain("id", "in", partners.ids)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("state") == "done":
+            # The mailing queue marks a mailing done without sending when all its
+            # recipients were left out, for example after they opted out.
+            self._fan_campaign_close_untraced()
+        return result
+
+    def _action_send_mail(self, res_ids=None):
+        result = super()._action_send_mail(res_ids=res_ids)
+        self._fan_campaign_close_untraced()
+        return result
+
+    def _fan_campaign_close_untraced(self):
+        """Mark the queued campaign recipients that the sent mailing gave no trace.
+
+        A mailing held in the queue is skipped, because it reads its
+        recipients when it leaves.
+        """
+        mailings = self.filtered(lambda m: m.fan_campaign_id and m.state != "in_queue")
+        if not mailings:
+            return
+        # sudo: the mailing queue cron may run as a user without rights on campaign recipients.
+        untraced = (
+            self.env["fan.campaign.recipient"]
+            .sudo()
+            .search(
+                [
+                    ("mailing_id", "in", mailings.ids),
+                    ("state", "=", "queued"),
+                    ("trace_id", "=", False),
+                ]
+            )
+        )
+        if untraced:
+            untraced._fan_mark_left_out()

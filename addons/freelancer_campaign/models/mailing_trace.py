@@ -1,6 +1,6 @@
-from odoo import api, models
+from odoo import api, fields, models
 
-from .fan_campaign import FAILED_TRACE_STATES
+from .fan_campaign import DELIVERED_TRACE_STATES, OPT_OUT_FAILURE_TYPES, QUEUED_TRACE_STATES
 
 # Characters of a server's failure message kept in a recipient's reason.
 MAX_FAILURE_DETAIL = 200
@@ -24,9 +24,10 @@ class MailingTrace(models.Model):
     def _fan_campaign_update_recipients(self):
         """Copy the status of campaign traces to the campaign recipients they belong to.
 
-        A recipient whose email or SMS failed (error, bounce, cancel) becomes
-        failed, with the reason. One that the mailing's own retry delivered
-        becomes sent again.
+        A queued trace keeps its recipient queued, a delivered one makes it
+        sent, a refused or bounced one failed, and a cancelled one cancelled,
+        or opted out when the fan opted out or is blocklisted. The campaigns
+        then move from Sending to Sent once none of their recipients is queued.
         """
         traces = self.filtered(
             lambda t: t.model == "res.partner" and t.mass_mailing_id.fan_campaign_id
@@ -48,14 +49,31 @@ class MailingTrace(models.Model):
         by_key = {(r.mailing_id.id, r.partner_id.id): r for r in recipients}
         for trace in traces:
             recipient = by_key.get((trace.mass_mailing_id.id, trace.res_id))
-            if not recipient:
-                continue
-            values = {"trace_id": trace.id}
-            if trace.trace_status in FAILED_TRACE_STATES:
-                values.update(state="failed", reason=trace._fan_campaign_failure_reason())
-            elif recipient.state == "failed":
-                values.update(state="sent", reason=False)
-            recipient.write(values)
+            if recipient:
+                recipient.write(trace._fan_campaign_recipient_values(recipient))
+        recipients.campaign_id._update_send_state()
+
+    def _fan_campaign_recipient_values(self, recipient):
+        self.ensure_one()
+        values = {"trace_id": self.id}
+        status = self.trace_status
+        if status in QUEUED_TRACE_STATES:
+            values["state"] = "queued"
+        elif status in DELIVERED_TRACE_STATES:
+            if recipient.state != "sent":
+                values.update(state="sent", sent_date=self.sent_datetime or fields.Datetime.now())
+            if recipient.state == "failed":
+                # Delivered by the mailing's own retry: the failure no longer applies.
+                values["reason"] = False
+        elif status == "cancel" and (
+            self.failure_type in OPT_OUT_FAILURE_TYPES or recipient._fan_opted_out()
+        ):
+            values.update(state="opted_out", reason=recipient._fan_opt_out_reason())
+        elif status == "cancel":
+            values.update(state="cancelled", reason=self._fan_campaign_failure_reason())
+        else:
+            values.update(state="failed", reason=self._fan_campaign_failure_reason())
+        return values
 
     def _fan_campaign_failure_reason(self):
         self.ensure_one()

@@ -1,4 +1,5 @@
 from . import test_campaign
+from . import test_campaign_sending
 from . import test_campaign_wechat
 from . import test_channel_choice
 from . import test_concurrent_send

@@ -102,10 +102,14 @@ class TestCampaign(CampaignCase):
         self._send(first)
         second = self._campaign(name="第二次")
         self.fake_api.custom_messages.clear()
-        wechat_to, email_to, sms_to = self._send(second)
-        self.assertFalse(wechat_to | email_to | sms_to, "every reached fan is at the cap")
-        capped = second.recipient_ids.filtered(lambda r: r.state == "capped")
-        self.assertEqual(len(capped), len(self.fans) - 4)
+        capped = len(self.fans) - 4
+        with self.assertRaisesRegex(
+            UserError, f"4 cannot be reached on any channel .* and {capped} are over the frequency"
+        ):
+            self._send(second)
+        self.assertFalse(self.fake_api.custom_messages, "every reached fan is at the cap")
+        self.assertFalse(second.mailing_ids)
+        self.assertEqual(second.state, "draft")
 
     def test_cap_counts_plain_mailings(self):
         self.env["ir.config_parameter"].set_param("freelancer_campaign.cap_count", 1)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 from wechatpy import parse_message
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import SEND_TIME, CampaignCase
@@ -422,7 +423,14 @@ class TestCampaignWechat(CampaignCase):
 
         self.env["ir.config_parameter"].set_param("freelancer_campaign.cap_count", 1)
         second = self._campaign(name="第二次")
-        with freeze_time(SEND_TIME + timedelta(days=1)):
+        with (
+            freeze_time(SEND_TIME + timedelta(days=1)),
+            self.assertRaisesRegex(
+                UserError,
+                r"0 cannot be reached on any channel .* and \d+ are over the frequency cap",
+            ),
+        ):
             second.action_plan()
+        # A request would roll the plan back with the error; the test transaction keeps it.
         for fan in self.by_tag:
             self.assertEqual(self._recipient(second, fan).state, "capped", fan.name)

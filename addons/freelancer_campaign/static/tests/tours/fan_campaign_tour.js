@@ -70,8 +70,8 @@ registry.category("web_tour.tours").add("freelancer_campaign_compose", {
             run: "click",
         },
         {
-            content: "The campaign is sent",
-            trigger: ".o_statusbar_status button[data-value='sent'].o_arrow_button_current",
+            content: "The campaign is sending until its email leaves the mail queue",
+            trigger: ".o_statusbar_status button[data-value='sending'].o_arrow_button_current",
         },
     ],
 });
