@@ -6,6 +6,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import format_list
 
 from ..tools import (
     compose_fan_sms,
@@ -16,7 +17,9 @@ from ..tools import (
     html_size_bytes,
     in_sending_window,
     is_image_only,
+    is_known_timezone,
     next_window_start,
+    parse_window_time,
     sms_part_count,
 )
 from ..tools.send_time import next_hour_start
@@ -328,7 +331,7 @@ class MailingMailing(models.Model):
 
     def _fan_check_email(self, add):
         body = self.body_html or self.body_arch or ""
-        if not has_unsubscribe_link(body):
+        if not has_unsubscribe_link(body, self.get_base_url()):
             add(
                 "error",
                 "no_unsubscribe",
@@ -439,6 +442,33 @@ class MailingMailing(models.Model):
                     "(MIIT Order No. 31), for example 拒收请回复R."
                 ),
             )
+        for error in self._fan_sms_settings_errors():
+            add(
+                "error",
+                "sms_settings",
+                error,
+                self.env._(
+                    "SMS cannot be held to the sending window or capped per number with "
+                    "this value. Correct it in Settings > Email Marketing."
+                ),
+            )
+        company = self.env.company
+        missing = company._fan_sms_missing_config()
+        if missing:
+            add(
+                "error",
+                "sms_gateway_config",
+                self.env._(
+                    "The %(gateway)s of company %(company)s is missing: %(settings)s.",
+                    gateway=company._fan_sms_provider_label(),
+                    company=company.display_name,
+                    settings=format_list(self.env, missing),
+                ),
+                self.env._(
+                    "Every SMS would go to the provider without these values and be rejected. "
+                    "Fill them in under Settings > Email Marketing > SMS Gateway."
+                ),
+            )
         parts = self.fan_sms_part_count
         if parts > 1:
             add(
@@ -518,10 +548,91 @@ class MailingMailing(models.Model):
             values["body"] = self._fan_compose_sms_body()
         return values
 
-    def _fan_sms_window(self):
-        return (
+    @api.model
+    def _fan_sms_window_errors(self, start, end, tz_name):
+        """Return the translated errors of an SMS sending window, empty when it is valid."""
+        errors = []
+        start_time, end_time = parse_window_time(start), parse_window_time(end)
+        for value, parsed, label in (
+            (start, start_time, self.env._("SMS window start")),
+            (end, end_time, self.env._("SMS window end")),
+        ):
+            if parsed is None:
+                errors.append(
+                    self.env._(
+                        "%(setting)s “%(value)s” is not a valid time: "
+                        "enter HH:MM, from 00:00 to 23:59.",
+                        setting=label,
+                        value=value,
+                    )
+                )
+        if start_time is not None and end_time is not None and start_time >= end_time:
+            errors.append(
+                self.env._(
+                    "SMS window start %(start)s must be earlier than its end %(end)s.",
+                    start=start,
+                    end=end,
+                )
+            )
+        if not is_known_timezone(tz_name):
+            errors.append(
+                self.env._(
+                    "SMS window time zone “%(value)s” is unknown: "
+                    "enter a time zone name such as Asia/Shanghai.",
+                    value=tz_name,
+                )
+            )
+        return errors
+
+    @api.model
+    def _fan_sms_daily_cap_error(self, cap):
+        """Return the translated error of a daily SMS cap, or None when it is valid."""
+        if isinstance(cap, int) and cap >= 0:
+            return None
+        return self.env._(
+            "Marketing SMS per number per day “%(value)s” is invalid: "
+            "enter 0 for no cap or a positive whole number.",
+            value=cap,
+        )
+
+    @api.model
+    def _fan_sms_settings_errors(self):
+        """Return the translated errors of the stored SMS window and daily cap settings."""
+        errors = self._fan_sms_window_errors(
             self._fan_param("sms_window_start"),
             self._fan_param("sms_window_end"),
+            self._fan_param("sms_window_tz"),
+        )
+        raw_cap = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + "sms_daily_cap")
+        try:
+            cap = DEFAULT_PARAMS["sms_daily_cap"] if raw_cap in (None, False) else int(raw_cap)
+        except ValueError:
+            cap = raw_cap
+        cap_error = self._fan_sms_daily_cap_error(cap)
+        if cap_error:
+            errors.append(cap_error)
+        return errors
+
+    @api.model
+    def _fan_raise_sms_settings_errors(self):
+        """Raise a UserError listing the invalid SMS sending settings, if any."""
+        errors = self._fan_sms_settings_errors()
+        if errors:
+            raise UserError(
+                self.env._(
+                    "Mailing SMS cannot be sent because of invalid SMS settings:\n%(errors)s\n"
+                    "Correct them in Settings > Email Marketing.",
+                    errors="\n".join(f"- {error}" for error in errors),
+                )
+            )
+
+    @api.model
+    def _fan_sms_window(self):
+        """Return the SMS window as ``(start, end, tz_name)``, or raise a UserError if invalid."""
+        self._fan_raise_sms_settings_errors()
+        return (
+            self._fan_param("sms_window_start").strip(),
+            self._fan_param("sms_window_end").strip(),
             self._fan_param("sms_window_tz"),
         )
 

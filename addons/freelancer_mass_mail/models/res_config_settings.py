@@ -1,4 +1,8 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import format_list
+
+from .mailing_mailing import DEFAULT_PARAMS
 
 
 class ResConfigSettings(models.TransientModel):
@@ -54,17 +58,20 @@ class ResConfigSettings(models.TransientModel):
     fan_sms_window_start = fields.Char(
         string="SMS Window Start",
         config_parameter="freelancer_mass_mail.sms_window_start",
-        help="Local time, HH:MM, from which SMS mailings to fans may be sent.",
+        help="Local time, HH:MM from 00:00 to 23:59, from which SMS mailings to fans "
+        "may be sent. Empty means 08:00.",
     )
     fan_sms_window_end = fields.Char(
         string="SMS Window End",
         config_parameter="freelancer_mass_mail.sms_window_end",
-        help="Local time, HH:MM, after which SMS mailings to fans wait for the next day.",
+        help="Local time, HH:MM from 00:00 to 23:59 and later than the start, after which "
+        "SMS mailings to fans wait for the next day. Empty means 20:00.",
     )
     fan_sms_window_tz = fields.Char(
         string="SMS Window Time Zone",
         config_parameter="freelancer_mass_mail.sms_window_tz",
-        help="Time zone of the SMS sending window, for example Asia/Shanghai.",
+        help="Time zone name of the SMS sending window, for example Asia/Shanghai. "
+        "Empty means Asia/Shanghai.",
     )
     fan_soft_bounce_limit = fields.Integer(
         string="Soft Bounces Before Suppression",
@@ -170,6 +177,44 @@ class ResConfigSettings(models.TransientModel):
             )
             settings.fan_sms_report_url = base % "report"
             settings.fan_sms_reply_url = base % "reply"
+
+    def set_values(self):
+        """Reject SMS settings that would stop or break SMS sending, then save."""
+        for settings in self:
+            settings._fan_check_sms_settings()
+        result = super().set_values()
+        # Odoo deletes the parameter of an integer setting of 0, which would
+        # bring back the default cap of 3 instead of no cap.
+        if any(settings.fan_sms_daily_cap == 0 for settings in self):
+            self.env["ir.config_parameter"].sudo().set_param(
+                "freelancer_mass_mail.sms_daily_cap", "0"
+            )
+        return result
+
+    def _fan_check_sms_settings(self):
+        self.ensure_one()
+        Mailing = self.env["mailing.mailing"]
+        # An empty field removes the parameter, and the default applies.
+        errors = Mailing._fan_sms_window_errors(
+            self.fan_sms_window_start or DEFAULT_PARAMS["sms_window_start"],
+            self.fan_sms_window_end or DEFAULT_PARAMS["sms_window_end"],
+            self.fan_sms_window_tz or DEFAULT_PARAMS["sms_window_tz"],
+        )
+        cap_error = Mailing._fan_sms_daily_cap_error(self.fan_sms_daily_cap)
+        if cap_error:
+            errors.append(cap_error)
+        missing = self.company_id._fan_sms_missing_config()
+        if missing:
+            errors.append(
+                self.env._(
+                    "The %(gateway)s needs these settings: %(settings)s. "
+                    "Fill them in, or choose the Odoo Default gateway.",
+                    gateway=self.company_id._fan_sms_provider_label(),
+                    settings=format_list(self.env, missing),
+                )
+            )
+        if errors:
+            raise ValidationError("\n".join(errors))
 
     def action_fan_sms_regenerate_token(self):
         self.company_id.action_fan_sms_regenerate_token()

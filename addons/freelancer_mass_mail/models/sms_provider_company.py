@@ -11,6 +11,23 @@ FAN_SMS_PROVIDERS = [
     ("tencent", "Tencent Cloud SMS"),
 ]
 FAN_SMS_API_CLASSES = {"aliyun": SmsApiAliyun, "tencent": SmsApiTencent}
+# Company fields each gateway sends with every request. The Aliyun template
+# variable and the region and endpoint of both have defaults.
+FAN_SMS_REQUIRED_FIELDS = {
+    "aliyun": (
+        "fan_sms_key_id",
+        "fan_sms_key_secret",
+        "fan_sms_sign_name",
+        "fan_sms_template_code",
+    ),
+    "tencent": (
+        "fan_sms_key_id",
+        "fan_sms_key_secret",
+        "fan_sms_sign_name",
+        "fan_sms_template_code",
+        "fan_sms_app_id",
+    ),
+}
 
 
 def _default_callback_token(_model=None):
@@ -81,6 +98,22 @@ class ResCompany(models.Model):
             for company in self.sudo().filtered(lambda c: not c.fan_sms_callback_token):
                 company.fan_sms_callback_token = _default_callback_token()
         return result
+
+    def _fan_sms_missing_config(self):
+        """Return the translated labels of the settings the company's gateway needs and lacks."""
+        self.ensure_one()
+        company_sudo = self.sudo()
+        return [
+            self._fields[name]._description_string(self.env)
+            for name in FAN_SMS_REQUIRED_FIELDS.get(company_sudo.fan_sms_provider, ())
+            if not (company_sudo[name] or "").strip()
+        ]
+
+    def _fan_sms_provider_label(self):
+        """Return the translated name of the company's SMS gateway."""
+        self.ensure_one()
+        labels = dict(self._fields["fan_sms_provider"]._description_selection(self.env))
+        return labels.get(self.fan_sms_provider, self.fan_sms_provider)
 
     def _get_sms_api_class(self):
         self.ensure_one()

@@ -445,21 +445,33 @@ class SmsSms(models.Model):
 
     @api.model
     def _fan_window(self):
-        Mailing = self.env["mailing.mailing"]
-        return (
-            Mailing._fan_param("sms_window_start"),
-            Mailing._fan_param("sms_window_end"),
-            Mailing._fan_param("sms_window_tz"),
-        )
+        """Return the SMS window ``(start, end, tz_name)``, or raise a UserError if invalid."""
+        return self.env["mailing.mailing"]._fan_sms_window()
+
+    @api.model
+    def _fan_valid_window(self):
+        """Return the SMS window, or None after logging why the stored settings are invalid.
+
+        The queue keeps mailing SMS while the settings are invalid, so no SMS
+        leaves outside the window or over the cap.
+        """
+        try:
+            return self._fan_window()
+        except UserError as error:
+            _logger.error("Mailing SMS stay queued: %s", error)
+            return None
 
     @api.model
     def _fan_window_open(self):
-        return in_sending_window(fields.Datetime.now(), *self._fan_window())
+        window = self._fan_valid_window()
+        return bool(window) and in_sending_window(fields.Datetime.now(), *window)
 
     @api.model
     def _fan_trigger_at_window_start(self):
-        resume_at = next_window_start(fields.Datetime.now(), *self._fan_window())
-        self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger(resume_at)
+        window = self._fan_valid_window()
+        if window:
+            resume_at = next_window_start(fields.Datetime.now(), *window)
+            self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger(resume_at)
 
     def _fan_over_daily_cap(self):
         """Return the SMS that would exceed the daily cap of mailing SMS to their number.

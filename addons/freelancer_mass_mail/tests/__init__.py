@@ -14,3 +14,4 @@ from . import test_send_time
 from . import test_optin_tour
 from . import test_sms_outcome
 from . import test_invalid_link
+from . import test_sms_settings

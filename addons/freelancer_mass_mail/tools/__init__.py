@@ -8,5 +8,10 @@ from .checklist import (
 )
 from .dsn import classify_bounce, extract_dsn_status
 from .sms import compose_fan_sms, sms_part_count
-from .sms_window import in_sending_window, next_window_start
+from .sms_window import (
+    in_sending_window,
+    is_known_timezone,
+    next_window_start,
+    parse_window_time,
+)
 from .sms_provider_common import is_opt_out_reply
