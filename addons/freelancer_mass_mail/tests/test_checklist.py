@@ -97,3 +97,38 @@ class TestFanChecklist(FanMassMailCommon):
         self.assertIn("no_unsubscribe", self._codes(mailing, "error"))
         mailing.action_put_in_queue()
         self.assertEqual(mailing.state, "in_queue")
+
+    def test_unsubscribe_link_must_be_real(self):
+        base_url = self.env["mailing.mailing"].get_base_url()
+        missing = [
+            "<p>Go to /unsubscribe_from_list to leave.</p>",
+            '<p data-href="/unsubscribe_from_list">退订</p>',
+            '<p><a href="/unsubscribe_from_list_old">退订</a></p>',
+            '<p><a href="https://other.example.com/unsubscribe_from_list">退订</a></p>',
+            '<p><a href="/mailing/1/unsubscribe">退订</a></p>',
+            '<p><a href="/unsubscribe_from_list"></a></p>',
+            '<p style="display:none"><a href="/unsubscribe_from_list">退订</a></p>',
+            '<p><a style="color:#888; DISPLAY: none" href="/unsubscribe_from_list">退订</a></p>',
+            '<div style="visibility: hidden"><a href="/unsubscribe_from_list">退订</a></div>',
+            '<div style="mso-hide:all"><a href="/unsubscribe_from_list">退订</a></div>',
+            '<p hidden=""><a href="/unsubscribe_from_list">退订</a></p>',
+            '<p class="small d-none"><a href="/unsubscribe_from_list">退订</a></p>',
+            "<!-- <a href='/unsubscribe_from_list'>退订</a> -->",
+        ]
+        for footer in missing:
+            with self.subTest(footer=footer):
+                body = "<p>秋季课程开放报名。</p>" + footer
+                mailing = self._create_fan_mailing(body_html=body, body_arch=body)
+                self.assertIn("no_unsubscribe", self._codes(mailing, "error"))
+        present = [
+            UNSUBSCRIBE_FOOTER,
+            f'<p><a href="{base_url}/unsubscribe_from_list">退订</a></p>',
+            '<p><a href=" /unsubscribe_from_list ">退订</a></p>',
+            '<p style="display:block"><a href="/unsubscribe_from_list"><img src="/x.png"/></a></p>',
+            '<p class="display-none-hint"><a href="/unsubscribe_from_list">退订</a></p>',
+        ]
+        for footer in present:
+            with self.subTest(footer=footer):
+                body = "<p>秋季课程开放报名。</p>" + footer
+                mailing = self._create_fan_mailing(body_html=body, body_arch=body)
+                self.assertNotIn("no_unsubscribe", self._codes(mailing, "error"))

@@ -4,12 +4,17 @@ import re
 
 from lxml import etree, html
 
-# Odoo's editor inserts this relative URL for the unsubscribe link; mail.mail
-# replaces it with the per-recipient URL at send time.
+# Odoo's editor inserts this relative URL for the unsubscribe link. When the
+# mail is sent, mass_mailing (mail.mail._prepare_outgoing_list, Odoo 19)
+# replaces "<base URL>/unsubscribe_from_list" with the recipient's own link.
 UNSUBSCRIBE_PLACEHOLDER = "/unsubscribe_from_list"
 
-# Per-recipient unsubscribe URLs, for bodies written with a full link.
-UNSUBSCRIBE_URL_RE = re.compile(r"/mailing/\d+/(confirm_)?unsubscribe")
+# Inline styles that hide an element from the reader.
+HIDDEN_STYLE_RE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all)",
+    re.IGNORECASE,
+)
+HIDDEN_CLASSES = frozenset({"d-none", "hidden", "o_hidden", "visually-hidden"})
 
 
 def _parse(body):
@@ -21,11 +26,55 @@ def _parse(body):
         return None
 
 
-def has_unsubscribe_link(body):
-    """Return True when ``body`` links to the unsubscribe placeholder or URL."""
-    if not body:
+def _is_hidden(element):
+    """Return True when ``element`` or one of its ancestors is hidden from the reader."""
+    for node in (element, *element.iterancestors()):
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag in ("head", "style", "script", "template", "title"):
+            return True
+        if node.get("hidden") is not None:
+            return True
+        if HIDDEN_STYLE_RE.search(node.get("style") or ""):
+            return True
+        if HIDDEN_CLASSES & set((node.get("class") or "").split()):
+            return True
+    return False
+
+
+def _is_unsubscribe_href(href, base_url):
+    href = (href or "").strip()
+    prefixes = [UNSUBSCRIBE_PLACEHOLDER]
+    if base_url:
+        prefixes.append(base_url.rstrip("/") + UNSUBSCRIBE_PLACEHOLDER)
+    for prefix in prefixes:
+        if href == prefix or href.startswith((prefix + "?", prefix + "#")):
+            return True
+    return False
+
+
+def has_unsubscribe_link(body, base_url=None):
+    """Return True when ``body`` has a visible ``<a href>`` to the unsubscribe placeholder.
+
+    The href must be the placeholder, relative or prefixed with ``base_url``,
+    because mass_mailing replaces only those with the recipient's link. The
+    link must have text or an image, and neither it nor an ancestor may be
+    hidden by a ``hidden`` attribute, an inline ``display: none``,
+    ``visibility: hidden`` or ``mso-hide: all``, or a hiding class. Styles
+    from ``<style>`` sheets are not evaluated.
+    """
+    tree = _parse(body)
+    if tree is None:
         return False
-    return UNSUBSCRIBE_PLACEHOLDER in body or bool(UNSUBSCRIBE_URL_RE.search(body))
+    for anchor in tree.iter("a"):
+        if not _is_unsubscribe_href(anchor.get("href"), base_url):
+            continue
+        has_content = bool((anchor.text_content() or "").strip()) or any(
+            True for _img in anchor.iter("img")
+        )
+        if has_content and not _is_hidden(anchor):
+            return True
+    return False
 
 
 def html_size_bytes(body):
