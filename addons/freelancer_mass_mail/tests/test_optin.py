@@ -1,9 +1,11 @@
 import re
 import urllib.parse
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -194,6 +196,52 @@ class TestFanOptin(HttpCase):
         self.assertIn("Check your inbox", response.text)
         self.assertFalse(self.env["fan.optin.request"].search([("email", "=", self.email)]))
         self.assertFalse(self.env["mail.mail"].search([("email_to", "=", self.email)]))
+
+    def test_invalid_fields_show_errors(self):
+        cases = [
+            ({"email": "a" * 5000 + "@example.com"}, "email", "at most 254 characters"),
+            ({"email": "not-an-email"}, "email", "valid email address"),
+            ({"email": "a@example.com, b@example.com"}, "email", "valid email address"),
+            ({"mobile": "1" * 100000}, "mobile", "valid mobile number"),
+            ({"mobile": "abc"}, "mobile", "valid mobile number"),
+            ({"mobile": "010-12345678"}, "mobile", "valid mobile number"),
+            ({"name": "名" * 129}, "name", "at most 128 characters"),
+        ]
+        partner_count = self.env["res.partner"].search_count([])
+        for values, field, message in cases:
+            with self.subTest(values={k: v[:40] for k, v in values.items()}):
+                response = self._subscribe(**values)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(f'id="fan_optin_{field}"', response.text)
+                self.assertIn(message, response.text)
+                self.assertNotIn("Check your inbox", response.text)
+        self.assertFalse(self.env["fan.optin.request"].search([]))
+        self.assertEqual(self.env["res.partner"].search_count([]), partner_count)
+
+    def test_invalid_mobile_chinese_error(self):
+        data = {"csrf_token": self._csrf(), "name": "林晓", "email": self.email, "mobile": "abc"}
+        response = self.url_open(
+            "/fans/subscribe", data=dict(data, lang="zh_CN"), headers={"User-Agent": "T/1"}
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("请输入有效的手机号码", response.text)
+
+    def test_valid_mobile_stored_e164(self):
+        response = self._subscribe(mobile="138 0013 8009")
+        self.assertEqual(response.status_code, 200)
+        optin = self.env["fan.optin.request"].search([("email", "=", self.email)])
+        self.assertEqual(optin.mobile, "+8613800138009")
+
+    def test_queue_failure_not_reported_sent(self):
+        def fail(optins, reminder=False):
+            raise UserError(optins.env._("Mail queue unavailable"))
+
+        with patch.object(type(self.env["fan.optin.request"]), "_send_confirmation_email", fail):
+            response = self._subscribe()
+        self.assertEqual(response.status_code, 500)
+        self.assertIn("Confirmation email not sent", response.text)
+        self.assertNotIn("Check your inbox", response.text)
+        self.assertFalse(self.env["fan.optin.request"].search([("email", "=", self.email)]))
 
 
 @tagged("post_install", "-at_install", "freelancer_mass_mail")
