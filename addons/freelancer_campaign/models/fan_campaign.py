@@ -507,7 +507,7 @@ class FanCampaign(models.Model):
                 "message": " ".join(warnings),
                 "type": "warning",
                 "sticky": True,
-                # Closing reloads the form, which shows the new plan.
+                # The window close makes the form reload and show the new plan.
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -683,7 +683,7 @@ class FanCampaign(models.Model):
         anything goes out, so a checklist error stops the campaign whole. A fan
         whose WeChat message fails falls back to their next reachable channel,
         so each planned fan gets exactly one message. Emails and SMS are
-        queued until their mailing traces say they were sent, so the campaign
+        queued until their mailing traces show them sent, so the campaign
         stays in Sending until then.
         """
         self.ensure_one()
@@ -752,7 +752,7 @@ class FanCampaign(models.Model):
             )
 
     def _update_send_state(self):
-        """Set sending campaigns to Sent once no recipient is queued, and sent ones back."""
+        """Set Sending campaigns to Sent once no recipient is queued, and back when one is."""
         for campaign in self.filtered(lambda c: c.state in ("sending", "sent")):
             queued = any(r.state == "queued" for r in campaign.recipient_ids)
             state = "sending" if queued else "sent"
