@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import normalize_email, normalize_phone
+from ..tools import is_mobile_number, normalize_email, normalize_phone
 
 IDENTITY_CHANNELS = [
     ("wechat_openid", "WeChat OpenID"),
@@ -11,6 +11,11 @@ IDENTITY_CHANNELS = [
     ("weibo", "Weibo UID"),
     ("website", "Website Account"),
 ]
+
+# Longer identifiers are data errors. The cap keeps every row of the unique
+# index on (channel, account_key, value) far below PostgreSQL's B-tree limit
+# of about 2,700 bytes, even with 4-byte UTF-8 characters.
+IDENTITY_VALUE_MAX_LENGTH = 255
 
 
 class FanIdentity(models.Model):
@@ -41,11 +46,20 @@ class FanIdentity(models.Model):
 
     @api.model
     def _normalize_value(self, channel, value):
+        """Return ``value`` normalised for ``channel``, or ``False`` when it is invalid.
+
+        A mobile identity takes only numbers that can receive SMS: a landline is
+        no mobile.
+        """
         if channel == "email":
             return normalize_email(value)
         if channel == "mobile":
-            return normalize_phone(value)
-        return (value or "").strip() or False
+            phone = normalize_phone(value)
+            return phone if is_mobile_number(phone) else False
+        text = str(value or "").strip()
+        if len(text) > IDENTITY_VALUE_MAX_LENGTH:
+            return False
+        return text or False
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -62,12 +76,30 @@ class FanIdentity(models.Model):
     def _prepare_value(self, vals):
         if "value" not in vals:
             return
-        normalized = self._normalize_value(vals.get("channel"), vals["value"])
+        channel = vals.get("channel")
+        normalized = self._normalize_value(channel, vals["value"])
+        if not normalized and channel == "mobile" and normalize_phone(vals["value"]):
+            raise ValidationError(
+                self.env._(
+                    "“%(value)s” is a landline, not a mobile number. "
+                    "Enter it as the contact's phone instead.",
+                    value=vals["value"],
+                )
+            )
+        text = str(vals["value"] or "")
+        if not normalized and len(text) > IDENTITY_VALUE_MAX_LENGTH:
+            raise ValidationError(
+                self.env._(
+                    "The identifier “%(value)s…” is longer than %(max)s characters.",
+                    value=text[:20],
+                    max=IDENTITY_VALUE_MAX_LENGTH,
+                )
+            )
         if not normalized:
             raise ValidationError(
                 self.env._(
                     "“%(value)s” is not a valid %(channel)s.",
-                    value=vals["value"],
+                    value=text,
                     channel=dict(self._fields["channel"]._description_selection(self.env)).get(
                         vals.get("channel"), vals.get("channel")
                     ),
@@ -77,3 +109,11 @@ class FanIdentity(models.Model):
         vals.setdefault("account_key", "")
         if vals["account_key"] is False:
             vals["account_key"] = ""
+        if len(vals["account_key"]) > IDENTITY_VALUE_MAX_LENGTH:
+            raise ValidationError(
+                self.env._(
+                    "The account “%(account)s…” is longer than %(max)s characters.",
+                    account=vals["account_key"][:20],
+                    max=IDENTITY_VALUE_MAX_LENGTH,
+                )
+            )
