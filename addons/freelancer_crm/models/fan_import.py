@@ -1,11 +1,19 @@
 import base64
 import logging
+import re
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import is_mobile_number, normalize_email, normalize_phone
-from ..tools.tabular import TableError, read_table
+from ..tools import (
+    is_mobile_number,
+    normalize_email,
+    normalize_phone,
+    split_emails,
+    split_phones,
+)
+from ..tools.tabular import FormulaText, TableError, read_table
+from .fan_identity import IDENTITY_VALUE_MAX_LENGTH
 
 _logger = logging.getLogger(__name__)
 
@@ -15,8 +23,30 @@ _logger = logging.getLogger(__name__)
 # would not fit PostgreSQL's index on contact names.
 NAME_MAX_LENGTH = 128
 
+# Cell text quoted in a result message is cut to this many characters.
+QUOTE_MAX_LENGTH = 60
+
 # Row data kept on a result line that waits for review.
 REVIEW_FIELDS = ("name", "email", "phone", "city", "weibo", "tags")
+
+
+def _quote(text):
+    """Return cell text short enough to quote in a result message."""
+    text = str(text or "")
+    if len(text) <= QUOTE_MAX_LENGTH:
+        return text
+    return f"{text[:QUOTE_MAX_LENGTH]}…"
+
+
+# A note in brackets after a name, as in "王芳（重复）" or "Li Lei [VIP]".
+NAME_NOTE_RE = re.compile(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【】]*】")
+
+
+def _name_key(name):
+    """Return ``name`` without bracketed notes, spacing and case, for comparison."""
+    text = NAME_NOTE_RE.sub(" ", name or "")
+    return " ".join(text.split()).casefold()
+
 
 HEADER_ALIASES = {
     "name": ("name", "姓名", "名字", "昵称", "nickname", "full name", "联系人"),
@@ -79,6 +109,12 @@ class FanImport(models.Model):
     ignored_columns = fields.Char(
         readonly=True, help="Columns of the file that the import does not recognise."
     )
+    sheet_name = fields.Char(
+        string="Sheet Read", readonly=True, help="The worksheet of an Excel file that was read."
+    )
+    ignored_sheets = fields.Char(
+        readonly=True, help="Further worksheets of an Excel file; the import reads the first only."
+    )
     line_ids = fields.One2many(
         comodel_name="fan.import.line", inverse_name="import_id", string="Results", readonly=True
     )
@@ -125,10 +161,11 @@ class FanImport(models.Model):
                     "Describe the proof of consent, or choose to ask the contacts to confirm."
                 )
             )
-        header, rows, encoding = self._read_file()
+        table = self._read_file()
+        header = table.header
         columns = self._map_columns(header)
         ignored = [title for index, title in enumerate(header) if index not in columns.values()]
-        records, lines = self._parse_rows(rows, columns)
+        records, lines = self._parse_rows(table.rows, columns, header)
         attachment = (
             self.env["ir.attachment"]
             .sudo()
@@ -147,7 +184,9 @@ class FanImport(models.Model):
         self.write(
             {
                 "state": "done",
-                "encoding": encoding,
+                "encoding": table.encoding,
+                "sheet_name": table.sheet_name or False,
+                "ignored_sheets": ", ".join(table.ignored_sheets) or False,
                 "ignored_columns": ", ".join(title for title in ignored if title) or False,
                 "line_ids": [fields.Command.create(line) for line in lines],
                 "created_count": sum(line["status"] == "created" for line in lines),
@@ -190,7 +229,12 @@ class FanImport(models.Model):
             return read_table(data, self.filename or "")
         except TableError as error:
             reason = error.args[0] if error.args else ""
-            if reason == "encoding":
+            if reason == "xls":
+                message = self.env._(
+                    "Old Excel files (.xls) are not supported. Open the file in Excel or WPS, "
+                    "save it as an Excel workbook (.xlsx) or as CSV (UTF-8), and import that file."
+                )
+            elif reason == "encoding":
                 message = self.env._(
                     "The file is neither UTF-8 nor GBK/GB18030 text. "
                     "Save it as CSV (UTF-8) and try again."
@@ -220,7 +264,7 @@ class FanImport(models.Model):
             )
         return columns
 
-    def _parse_rows(self, rows, columns):
+    def _parse_rows(self, rows, columns, header):
         """Normalise rows and fold duplicates inside the file.
 
         Returns the records to import and the result lines of rows that will
@@ -231,100 +275,250 @@ class FanImport(models.Model):
         by_key = {}
         for offset, row in enumerate(rows):
             row_number = offset + 2  # 1-based, after the header row
-
-            def cell(field, row=row):
-                index = columns.get(field)
-                return row[index] if index is not None and index < len(row) else ""
-
-            raw_email, raw_phone = cell("email"), cell("phone")
-            email, phone = normalize_email(raw_email), normalize_phone(raw_phone)
-            problems = []
-            if raw_email and not email:
-                problems.append(self.env._("invalid email “%(email)s”", email=raw_email))
-            if raw_phone and not phone:
-                problems.append(self.env._("invalid phone number “%(phone)s”", phone=raw_phone))
-            if not email and not phone:
-                problems.append(self.env._("no valid email or mobile"))
-            if len(cell("name")) > NAME_MAX_LENGTH:
-                problems = [self.env._("name longer than %(max)s characters", max=NAME_MAX_LENGTH)]
-                email = phone = False
-            if problems and not (email or phone):
+            record = self._parse_row(row, columns, header)
+            record["row"] = row_number
+            if record["error"]:
                 lines.append(
                     {
                         "row": row_number,
                         "status": "error",
-                        "message": "; ".join(problems),
-                        "value": raw_email or raw_phone or cell("name"),
+                        "message": "; ".join(record["problems"]),
+                        "value": _quote(record["raw_value"]),
                     }
                 )
                 continue
-            keys = [("email", email)] if email else []
-            keys += [("phone", phone)] if phone else []
+            keys = [("email", value) for value in record["emails"]]
+            keys += [("phone", value) for value in record["phones"]]
             first = next((by_key[key] for key in keys if key in by_key), None)
-            if first is not None:
-                # Same person twice in the file: keep the first row, fill its gaps.
-                for field, value in (
-                    ("email", email),
-                    ("phone", phone),
-                    ("name", cell("name")),
-                    ("city", cell("city")),
-                    ("weibo", cell("weibo")),
-                ):
-                    if value and not first[field]:
-                        first[field] = value
+            if first is not None and self._names_differ(record["name"], first["name"]):
+                # Imported on its own: it then matches the contact of the first
+                # row, and the name difference sends it to review.
+                first = None
+            elif first is not None:
+                lines.append(self._fold_duplicate(record, first))
                 for key in keys:
                     by_key.setdefault(key, first)
-                lines.append(
-                    {
-                        "row": row_number,
-                        "status": "duplicate",
-                        "value": email or phone,
-                        "message": self.env._("Same person as row %(row)s.", row=first["row"]),
-                    }
-                )
                 continue
-            record = {
-                "row": row_number,
-                "name": cell("name"),
-                "email": email,
-                "phone": phone,
-                "city": cell("city"),
-                "weibo": cell("weibo"),
-                "tags": cell("tags"),
-                "warning": "; ".join(problems),
-            }
             for key in keys:
-                by_key[key] = record
+                by_key.setdefault(key, record)
             records.append(record)
         return records, lines
+
+    def _parse_row(self, row, columns, header):
+        """Return the import record of one row, with its problems.
+
+        The record holds the first valid email and phone (a mobile before a
+        landline) as ``email`` and ``phone``, the further ones in ``others``,
+        and ``error`` when the row cannot be imported.
+        """
+        problems = []
+        values = {}
+        for field, index in columns.items():
+            value = row[index] if index < len(row) else ""
+            if isinstance(value, FormulaText):
+                problems.append(
+                    self.env._(
+                        "the formula “%(formula)s” in column “%(column)s” has no saved value: "
+                        "open the file in Excel or WPS, save it and import it again",
+                        formula=_quote(value),
+                        column=header[index],
+                    )
+                )
+                value = ""
+            values[field] = value
+        raw_email, raw_phone = values.get("email", ""), values.get("phone", "")
+        emails = []
+        for part in split_emails(raw_email):
+            email = normalize_email(part)
+            if not email:
+                problems.append(self.env._("invalid email “%(email)s”", email=_quote(part)))
+            elif email not in emails:
+                emails.append(email)
+        phones = []
+        for part in split_phones(raw_phone):
+            phone = normalize_phone(part)
+            if not phone:
+                problems.append(self.env._("invalid phone number “%(phone)s”", phone=_quote(part)))
+            elif phone not in phones:
+                phones.append(phone)
+        # A mobile first, so that the contact's phone can receive SMS.
+        phones.sort(key=lambda phone: not is_mobile_number(phone))
+        landlines = [phone for phone in phones[1:] if not is_mobile_number(phone)]
+        if landlines:
+            problems.append(
+                self.env._(
+                    "landline %(numbers)s not imported: a contact keeps one phone number "
+                    "besides its mobiles",
+                    numbers=", ".join(landlines),
+                )
+            )
+        if not emails and not phones:
+            problems.append(self.env._("no valid email or mobile"))
+        record = {
+            "name": values.get("name", ""),
+            "email": emails[0] if emails else False,
+            "phone": phones[0] if phones else False,
+            "emails": emails,
+            "phones": phones,
+            "others": emails[1:] + [phone for phone in phones[1:] if is_mobile_number(phone)],
+            "city": values.get("city", ""),
+            "weibo": values.get("weibo", ""),
+            "tags": values.get("tags", ""),
+            "raw_value": raw_email or raw_phone or values.get("name", ""),
+            "problems": problems,
+            "error": not emails and not phones,
+            "warning": "",
+        }
+        if len(record["name"]) > NAME_MAX_LENGTH:
+            message = self.env._("name longer than %(max)s characters", max=NAME_MAX_LENGTH)
+            return dict(record, problems=[message], error=True)
+        if len(record["city"]) > NAME_MAX_LENGTH:
+            problems.append(
+                self.env._("city longer than %(max)s characters not imported", max=NAME_MAX_LENGTH)
+            )
+            record["city"] = ""
+        if len(record["weibo"]) > IDENTITY_VALUE_MAX_LENGTH:
+            problems.append(
+                self.env._(
+                    "Weibo UID longer than %(max)s characters not imported",
+                    max=IDENTITY_VALUE_MAX_LENGTH,
+                )
+            )
+            record["weibo"] = ""
+        if record["others"]:
+            problems.append(
+                self.env._(
+                    "%(values)s added as other identities of the contact",
+                    values=", ".join(record["others"]),
+                )
+            )
+        record["warning"] = "; ".join(problems)
+        return record
+
+    def _fold_duplicate(self, record, first):
+        """Merge ``record`` into ``first``, an earlier row of the same person.
+
+        Returns the result line of the duplicate row, which names the emails
+        and phones it adds to the first row and those it drops.
+        """
+        known = {first["email"], first["phone"], *first["others"]}
+        for field in ("email", "phone", "name", "city", "weibo"):
+            if record[field] and not first[field]:
+                first[field] = record[field]
+        added, dropped = [], []
+        for value in record["emails"] + record["phones"]:
+            if value in known:
+                continue
+            if value not in (first["email"], first["phone"]):
+                if "@" not in value and not is_mobile_number(value):
+                    dropped.append(value)
+                    continue
+                first["others"].append(value)
+            added.append(value)
+        messages = [self.env._("Same person as row %(row)s.", row=first["row"])]
+        if added:
+            messages.append(
+                self.env._("%(values)s imported with that row.", values=", ".join(added))
+            )
+        if dropped:
+            messages.append(
+                self.env._(
+                    "Landline %(numbers)s not imported: a contact keeps one phone number "
+                    "besides its mobiles.",
+                    numbers=", ".join(dropped),
+                )
+            )
+        return {
+            "row": record["row"],
+            "status": "duplicate",
+            "value": record["email"] or record["phone"],
+            "message": " ".join(messages),
+        }
+
+    @api.model
+    def _names_differ(self, row_name, partner_name, placeholders=()):
+        """Tell whether two names are both given and clearly not the same.
+
+        Case, spacing and notes in brackets are ignored. A name in ``placeholders`` (a contact's
+        email or phone, which serves as its name when none was known) counts
+        as no name.
+        """
+        row_key, other_key = _name_key(row_name), _name_key(partner_name)
+        if not row_key or not other_key or other_key == "-":
+            return False
+        if other_key in {_name_key(value) for value in placeholders if value}:
+            return False
+        return row_key != other_key
 
     def _import_record(self, record, attachment):
         Partner = self.env["res.partner"]
         line = {"row": record["row"], "value": record["email"] or record["phone"]}
-        if Partner._fan_is_suppressed(email=record["email"], mobile=record["phone"]):
+        suppressed = Partner._fan_is_suppressed(email=record["email"], mobile=record["phone"])
+        for channel, value in self._other_identities(record):
+            if channel == "email":
+                suppressed = suppressed or Partner._fan_is_suppressed(email=value)
+            else:
+                suppressed = suppressed or Partner._fan_is_suppressed(mobile=value)
+        if suppressed:
             return dict(
                 line,
                 status="error",
                 message=self.env._("Erased at this person's request; not imported."),
             )
-        matches = Partner._fan_find(self._record_identities(record))
+        matches = Partner._fan_find(self._record_match_keys(record))
+        for channel, value in self._other_identities(record):
+            matches |= Partner._fan_find({channel: value})
+        review = dict(
+            line,
+            status="review",
+            candidate_partner_ids=[fields.Command.set(matches.ids)],
+            other_identities=", ".join(record["others"]) or False,
+            **{field: record[field] or False for field in REVIEW_FIELDS},
+        )
         if len(matches) > 1:
             # Kept with the row data, so that someone can decide on the review list.
             return dict(
-                line,
-                status="review",
-                candidate_partner_ids=[fields.Command.set(matches.ids)],
+                review,
                 message=self.env._(
                     "Matches several existing contacts (%(names)s); not merged.",
                     names=", ".join(matches.mapped("display_name")),
                 ),
-                **{field: record[field] or False for field in REVIEW_FIELDS},
+            )
+        placeholders = (matches.email_normalized, matches.fan_mobile, matches.phone)
+        if matches and self._names_differ(record["name"], matches.name, placeholders):
+            return dict(
+                review,
+                message=self.env._(
+                    "The name “%(name)s” differs from the matching contact “%(contact)s”; "
+                    "not merged.",
+                    name=record["name"],
+                    contact=matches.display_name,
+                ),
             )
         return dict(line, **self._apply_record(record, matches, attachment))
 
     def _record_identities(self, record):
-        identities = {"email": record["email"], "mobile": record["phone"], "weibo": record["weibo"]}
+        """Return the row's channel identities as ``{channel: value}``.
+
+        A landline is no identity: it stays the contact's phone only, because
+        it cannot receive SMS and a household or office shares it.
+        """
+        mobile = record["phone"] if is_mobile_number(record["phone"]) else False
+        identities = {"email": record["email"], "mobile": mobile, "weibo": record["weibo"]}
         return {channel: value for channel, value in identities.items() if value}
+
+    def _record_match_keys(self, record):
+        """Return the row's identities plus a landline, to find the existing contact."""
+        keys = self._record_identities(record)
+        if record["phone"] and "mobile" not in keys:
+            keys["phone"] = record["phone"]
+        return keys
+
+    def _other_identities(self, record):
+        """Return the further emails and mobiles of ``record`` as ``(channel, value)`` pairs."""
+        return [
+            ("email" if "@" in value else "mobile", value) for value in record.get("others", [])
+        ]
 
     def _apply_record(self, record, partner, attachment):
         """Create the contact or complete ``partner``, then record identities and consent.
@@ -363,6 +557,8 @@ class FanImport(models.Model):
                 fields.Command.link(tag.id) for tag in self._get_tags(record["tags"])
             ]
         partner._fan_add_identities(self._record_identities(record), source="import")
+        for channel, value in self._other_identities(record):
+            partner._fan_add_identities({channel: value}, source="import")
         kept = self._record_import_consent(partner, record, attachment)
         message = "; ".join(filter(None, [record.get("warning"), kept]))
         return {"status": status, "partner_id": partner.id, "message": message}

@@ -37,11 +37,17 @@ class FanImportLine(models.Model):
     city = fields.Char()
     weibo = fields.Char()
     tags = fields.Char()
+    other_identities = fields.Char(
+        string="Other Emails and Mobiles",
+        help="Further emails and mobiles of the person, from the same cell or from later rows "
+        "of the same person, separated by commas.",
+    )
 
     def _get_record(self):
         self.ensure_one()
         record = {field: self[field] or "" for field in REVIEW_FIELDS}
-        return dict(record, row=self.row, warning="")
+        others = [value.strip() for value in (self.other_identities or "").split(",")]
+        return dict(record, row=self.row, warning="", others=list(filter(None, others)))
 
     def _resolve(self, partner):
         self.ensure_one()

@@ -1,4 +1,9 @@
-from odoo.exceptions import UserError
+import io
+
+import openpyxl
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
 from odoo.tests import tagged
 
 from .common import FanCase
@@ -105,12 +110,12 @@ class TestImport(FanCase):
         self.assertNotIn(zhang, self.Partner.search(segment._get_partner_domain()))
 
     def test_import_matches_existing_contacts(self):
-        existing = self._create_fan("老客户", email="wang.fang@example.com")
+        existing = self._create_fan("王芳", email="wang.fang@example.com")
         fan_import = self._import_file(CSV_TEXT.encode())
         self.assertEqual(fan_import.updated_count, 1)
         self.assertEqual(fan_import.created_count, 2)
         self.assertEqual(existing.phone, "+8613800138000")
-        self.assertEqual(existing.name, "老客户")
+        self.assertEqual(existing.name, "王芳")
         self.assertEqual(
             self.Partner.search_count([("email_normalized", "=", "wang.fang@example.com")]), 1
         )
@@ -169,7 +174,7 @@ class TestImport(FanCase):
         self.assertEqual(review.status, "review")
 
     def test_import_never_overrides_opt_out(self):
-        existing = self._create_fan("退订者", email="zhang.wei@example.com")
+        existing = self._create_fan("张伟", email="zhang.wei@example.com")
         existing._fan_record_consent("email", "withdraw", "unsubscribe_link")
         fan_import = self._import_file(CSV_TEXT.encode())
         self.assertEqual(existing.consent_email, "withdrawn")
@@ -185,10 +190,6 @@ class TestImport(FanCase):
         self.assertEqual(self.Partner.search_count([("is_fan", "=", True)]), count)
 
     def test_import_xlsx(self):
-        import io  # noqa: PLC0415
-
-        import openpyxl  # noqa: PLC0415
-
         workbook = openpyxl.Workbook()
         sheet = workbook.active
         sheet.append(["Name", "Mobile", "Email"])
@@ -214,3 +215,205 @@ class TestImport(FanCase):
         fan_import = self._import_file(CSV_TEXT.encode())
         with self.assertRaises(UserError):
             fan_import.action_import()
+
+    def _workbook_bytes(self, *sheets):
+        workbook = openpyxl.Workbook()
+        workbook.remove(workbook.active)
+        for title, rows in sheets:
+            sheet = workbook.create_sheet(title)
+            for row in rows:
+                sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+    def _line(self, fan_import, row):
+        return fan_import.line_ids.filtered(lambda line: line.row == row)
+
+    def test_other_name_on_matched_phone_goes_to_review(self):
+        zhang = self._create_fan("张三", phone="13800138000")
+        fan_import = self._import_file(
+            "姓名,手机,邮箱\n李雷,13800138000,lilei@example.com\n".encode()
+        )
+        line = self._line(fan_import, 2)
+        self.assertEqual(line.status, "review")
+        self.assertEqual(line.candidate_partner_ids, zhang)
+        self.assertEqual((line.name, line.email), ("李雷", "lilei@example.com"))
+        self.assertIn("李雷", line.message)
+        self.assertIn("张三", line.message)
+        self.assertFalse(zhang.email)
+        self.assertFalse(zhang.fan_consent_ids)
+        self.assertFalse(self.Partner.search([("email_normalized", "=", "lilei@example.com")]))
+        self.assertEqual(fan_import.review_count, 1)
+
+    def test_same_name_other_spacing_is_merged(self):
+        li = self._create_fan("Li Lei", phone="13800138000")
+        fan_import = self._import_file(
+            b"name,mobile,email\n li  lei ,13800138000,lilei@example.com\n"
+        )
+        self.assertEqual(self._line(fan_import, 2).status, "updated")
+        self.assertEqual(li.email, "lilei@example.com")
+
+    def test_nameless_contact_is_merged(self):
+        nameless = self._create_fan(None, email="wang.fang@example.com")
+        self.assertEqual(nameless.name, "wang.fang@example.com")
+        fan_import = self._import_file(CSV_TEXT.encode())
+        self.assertEqual(self._line(fan_import, 2).status, "updated")
+        self.assertEqual(self._line(fan_import, 2).partner_id, nameless)
+
+    def test_other_name_inside_file_goes_to_review(self):
+        content = "姓名,手机,邮箱\n张三,13800138000,\n李雷,13800138000,lilei@example.com\n"
+        fan_import = self._import_file(content.encode())
+        zhang = self._line(fan_import, 2).partner_id
+        self.assertEqual(zhang.name, "张三")
+        line = self._line(fan_import, 3)
+        self.assertEqual(line.status, "review")
+        self.assertEqual(line.candidate_partner_ids, zhang)
+        self.assertFalse(zhang.email)
+
+    def test_duplicate_row_keeps_extra_identities(self):
+        content = (
+            "姓名,手机,邮箱\n"
+            "王芳,13800138000,wang@example.com\n"
+            "王芳,13800138000,wang.work@example.com\n"
+            "王芳,13900139000;13900139001,wang@example.com\n"
+        )
+        fan_import = self._import_file(content.encode())
+        wang = self._line(fan_import, 2).partner_id
+        self.assertEqual(fan_import.duplicate_count, 2)
+        self.assertEqual(wang.email, "wang@example.com")
+        self.assertEqual(wang.phone, "+8613800138000")
+        identities = wang.fan_identity_ids
+        emails = identities.filtered(lambda identity: identity.channel == "email")
+        mobiles = identities.filtered(lambda identity: identity.channel == "mobile")
+        self.assertEqual(
+            sorted(emails.mapped("value")), ["wang.work@example.com", "wang@example.com"]
+        )
+        self.assertEqual(
+            sorted(mobiles.mapped("value")), ["+8613800138000", "+8613900139000", "+8613900139001"]
+        )
+        self.assertIn("2", self._line(fan_import, 3).message)
+        self.assertIn("wang.work@example.com", self._line(fan_import, 3).message)
+        self.assertIn("+8613900139000", self._line(fan_import, 4).message)
+        self.assertIn("+8613900139001", self._line(fan_import, 4).message)
+
+    def test_duplicate_row_names_dropped_landline(self):
+        content = (
+            "姓名,电话,邮箱\n"
+            "王芳,13800138000,wang@example.com\n"
+            "王芳,010-12345678,wang@example.com\n"
+        )
+        fan_import = self._import_file(content.encode())
+        line = self._line(fan_import, 3)
+        self.assertEqual(line.status, "duplicate")
+        self.assertIn("+861012345678", line.message)
+        self.assertEqual(self._line(fan_import, 2).partner_id.phone, "+8613800138000")
+
+    def test_cell_with_several_phones(self):
+        fan_import = self._import_file("姓名,手机\n赵六,13200132000;13200132001\n".encode())
+        line = self._line(fan_import, 2)
+        self.assertEqual(line.status, "created")
+        self.assertEqual(line.partner_id.phone, "+8613200132000")
+        self.assertIn("+8613200132001", line.message)
+        self.assertEqual(
+            sorted(line.partner_id.fan_identity_ids.mapped("value")),
+            ["+8613200132000", "+8613200132001"],
+        )
+
+    def test_cell_with_landline_and_mobile_keeps_mobile(self):
+        fan_import = self._import_file("姓名,电话\n赵六,010-12345678/13200132000\n".encode())
+        line = self._line(fan_import, 2)
+        self.assertEqual(line.partner_id.phone, "+8613200132000")
+        self.assertEqual(line.partner_id.consent_sms, "granted")
+        self.assertIn("+861012345678", line.message)
+
+    def test_landline_is_no_mobile_identity(self):
+        content = "姓名,电话,邮箱\n座机用户,(010)12345678,landline@example.com\n"
+        self._import_file(content.encode())
+        partner = self.Partner.search([("email_normalized", "=", "landline@example.com")])
+        self.assertEqual(partner.phone, "+861012345678")
+        self.assertFalse(partner.fan_mobile)
+        self.assertEqual(partner.fan_identity_ids.mapped("channel"), ["email"])
+        self.assertEqual(partner.consent_sms, "none")
+        sms_domain = self.Partner._fan_consent_domain("sms")
+        partner._fan_record_consent("sms", "grant", "manual")
+        self.assertFalse(self.Partner.search(sms_domain & Domain("id", "=", partner.id)))
+        with self.assertRaisesRegex(ValidationError, "landline"):
+            self.env["fan.identity"].create(
+                {"partner_id": partner.id, "channel": "mobile", "value": "(010)12345678"}
+            )
+
+    def test_landline_only_row_matched_again(self):
+        content = "姓名,电话\n座机用户,(010)12345678\n".encode()
+        first = self._import_file(content)
+        second = self._import_file(content)
+        self.assertEqual(first.created_count, 1)
+        self.assertEqual(second.created_count, 0)
+        self.assertEqual(self._line(second, 2).partner_id, self._line(first, 2).partner_id)
+
+    def test_idn_email_imported_as_punycode(self):
+        fan_import = self._import_file("姓名,邮箱\n钱七,qian@例子.中国\n".encode())
+        partner = self._line(fan_import, 2).partner_id
+        self.assertEqual(partner.email, "qian@xn--fsqu00a.xn--fiqs8s")
+        self.assertEqual(partner.email_normalized, "qian@xn--fsqu00a.xn--fiqs8s")
+
+    def test_huge_cells_give_row_errors(self):
+        huge_email = "x" * 300_000 + "@example.com"
+        content = (
+            "姓名,手机,邮箱,微博,城市\n"
+            f"大邮箱,,{huge_email},,\n"
+            f"大号码,{'1' * 300_000},,,\n"
+            f"大微博,13800138000,,{'w' * 300},{'城' * 300}\n"
+            "正常,,ok@example.com,,\n"
+        )
+        fan_import = self._import_file(content.encode())
+        for row in (2, 3):
+            with self.subTest(row=row):
+                line = self._line(fan_import, row)
+                self.assertEqual(line.status, "error")
+                self.assertLess(len(line.message), 200)
+                self.assertLess(len(line.value), 100)
+        self.assertIn("invalid email", self._line(fan_import, 2).message)
+        self.assertIn("invalid phone", self._line(fan_import, 3).message)
+        weibo_line = self._line(fan_import, 4)
+        self.assertEqual(weibo_line.status, "created")
+        self.assertIn("Weibo", weibo_line.message)
+        self.assertFalse(weibo_line.partner_id.city)
+        self.assertNotIn("weibo", weibo_line.partner_id.fan_identity_ids.mapped("channel"))
+        self.assertEqual(self._line(fan_import, 5).status, "created")
+
+    def test_xls_file_rejected_with_advice(self):
+        ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+        with self.assertRaisesRegex(UserError, r"\.xls\).*\.xlsx"):
+            self._import_file(ole2, filename="fans.xls")
+
+    def test_xlsx_names_sheet_read(self):
+        data = self._workbook_bytes(
+            ("三月签到", [["姓名", "手机"], ["刘洋", "13700137001"]]),
+            ("四月签到", [["姓名", "手机"], ["陈晨", "13700137002"]]),
+        )
+        fan_import = self._import_file(data, filename="fans.xlsx")
+        self.assertEqual(fan_import.sheet_name, "三月签到")
+        self.assertEqual(fan_import.ignored_sheets, "四月签到")
+        self.assertEqual(fan_import.created_count, 1)
+
+    def test_xlsx_formula_gets_row_message(self):
+        data = self._workbook_bytes(
+            (
+                "名单",
+                [
+                    ["姓名", "手机", "邮箱"],
+                    ["刘洋", "=1+1", "liu@example.com"],
+                    ["陈晨", "=A2", ""],
+                ],
+            )
+        )
+        fan_import = self._import_file(data, filename="fans.xlsx")
+        kept = self._line(fan_import, 2)
+        self.assertEqual(kept.status, "created")
+        self.assertIn("=1+1", kept.message)
+        self.assertIn("手机", kept.message)
+        self.assertFalse(kept.partner_id.phone)
+        failed = self._line(fan_import, 3)
+        self.assertEqual(failed.status, "error")
+        self.assertIn("=A2", failed.message)
