@@ -2,7 +2,7 @@
     "name": "Freelancer CRM: 1,000 True Fans",
     "summary": "One fan profile per person across WeChat, email, SMS and Weibo, "
     "with consent ledger, engagement tiers and segments",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Marketing",
     "license": "LGPL-3",
     "author": "Freelancer Suite Developers",

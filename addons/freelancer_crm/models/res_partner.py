@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
-from ..tools import normalize_email, normalize_phone
+from ..tools import is_mobile_number, normalize_email, normalize_phone
 from .fan_consent import CONSENT_STATES
 
 _logger = logging.getLogger(__name__)
@@ -32,7 +32,8 @@ class ResPartner(models.Model):
         compute="_compute_fan_mobile",
         store=True,
         index=True,
-        help="The phone number in E.164 form, used to recognise the same person.",
+        help="The phone number in E.164 form when it is a mobile number, used to recognise "
+        "the same person and to send SMS. Empty for a landline.",
     )
     fan_identity_ids = fields.One2many(
         comodel_name="fan.identity", inverse_name="partner_id", string="Channel Identities"
@@ -104,6 +105,11 @@ class ResPartner(models.Model):
         comodel_name="fan.tier.history", inverse_name="partner_id", string="Tier History"
     )
     fan_last_interaction_date = fields.Datetime(string="Last Interaction", readonly=True)
+    fan_can_erase = fields.Boolean(
+        string="Personal Data Can Be Erased",
+        compute="_compute_fan_can_erase",
+        help="A fan who is neither a user nor the contact of a company.",
+    )
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -112,7 +118,14 @@ class ResPartner(models.Model):
     @api.depends("phone")
     def _compute_fan_mobile(self):
         for partner in self:
-            partner.fan_mobile = normalize_phone(partner.phone)
+            phone = normalize_phone(partner.phone)
+            partner.fan_mobile = phone if is_mobile_number(phone) else False
+
+    @api.depends("is_fan", "user_ids")
+    def _compute_fan_can_erase(self):
+        protected = self._fan_erase_protected_partners()
+        for partner in self:
+            partner.fan_can_erase = partner.is_fan and partner._origin not in protected
 
     def _compute_fan_interaction_count(self):
         counts = dict(
@@ -252,6 +265,7 @@ class ResPartner(models.Model):
     def action_fan_erase(self):
         """Erase the selected people: anonymise them and suppress their keys."""
         self._fan_check_privacy_access()
+        self._fan_check_erasable()
         for partner in self:
             partner._fan_erase()
         return {
@@ -271,6 +285,52 @@ class ResPartner(models.Model):
     def _fan_check_privacy_access(self):
         if not self.env.user.has_group("freelancer_crm.group_fan_manager"):
             raise AccessError(self.env._("Only fan managers can export or erase personal data."))
+
+    def _fan_erase_protected_partners(self):
+        """Return the partners among ``self`` that are a user's or a company's own contact."""
+        ids = [partner_id for partner_id in self._origin.ids if partner_id]
+        if not ids:
+            return self.browse()
+        # sudo: any user or company counts, including archived ones and those
+        # of companies the current user cannot read.
+        users = self.env["res.users"].sudo().with_context(active_test=False)
+        companies = self.env["res.company"].sudo().with_context(active_test=False)
+        domain = [("partner_id", "in", ids)]
+        return self.browse(
+            users.search(domain).partner_id.ids + companies.search(domain).partner_id.ids
+        )
+
+    def _fan_check_erasable(self):
+        """Raise unless every partner of ``self`` is a fan whose data may be erased.
+
+        A company's own contact and a user's contact hold the business's and the
+        users' data, which erasure would destroy, and a contact that is not a fan
+        has no fan data to erase.
+        """
+        protected = self._fan_erase_protected_partners()
+        companies = self.env["res.company"].sudo().with_context(active_test=False)
+        company_partners = companies.search([("partner_id", "in", protected.ids)]).partner_id
+        for partner in self:
+            if partner in company_partners:
+                message = self.env._(
+                    "“%(name)s” is the contact of a company of this database; its data "
+                    "cannot be erased.",
+                    name=partner.display_name,
+                )
+            elif partner in protected:
+                message = self.env._(
+                    "“%(name)s” is the contact of a user; its data cannot be erased here. "
+                    "Archive the user first if the person left.",
+                    name=partner.display_name,
+                )
+            elif not partner.is_fan:
+                message = self.env._(
+                    "“%(name)s” is not a fan; only fans' personal data can be erased here.",
+                    name=partner.display_name,
+                )
+            else:
+                continue
+            raise UserError(message)
 
     def _fan_personal_data(self):
         self.ensure_one()
@@ -330,10 +390,12 @@ class ResPartner(models.Model):
 
     def _fan_erase(self):
         self.ensure_one()
+        self._fan_check_erasable()
         partner = self.sudo()
         Suppression = self.env["fan.suppression"]
         Suppression._suppress("email", partner.email_normalized)
-        Suppression._suppress("mobile", partner.fan_mobile)
+        # A landline too, so that an import does not bring it back.
+        Suppression._suppress("mobile", normalize_phone(partner.phone))
         identities = partner.with_context(active_test=False).fan_identity_ids
         for identity in identities:
             Suppression._suppress("identity", f"{identity.channel}:{identity.value}")
@@ -386,6 +448,9 @@ class ResPartner(models.Model):
     def _fan_find(self, identities, account_key=""):
         """Return the partners matching ``identities`` (``{channel: value}``).
 
+        Besides identity channels, the key ``phone`` takes a landline, matched
+        against the phone of fans.
+
         The result contains one partner when the identities point to one person, and
         several when they point to different people (an ambiguous match the
         caller must not merge silently).
@@ -407,6 +472,11 @@ class ResPartner(models.Model):
             elif not partners and channel == "email":
                 partners = self.sudo().search([("email_normalized", "=", value)], limit=2)
             found |= partners
+        # A landline is no identity (a household or office shares it), but the
+        # same landline on a fan is a match to check, notably on a re-import.
+        landline = normalize_phone(identities.get("phone"))
+        if landline and not is_mobile_number(landline):
+            found |= self.sudo().search([("phone", "=", landline), ("is_fan", "=", True)], limit=2)
         return found
 
     def _fan_add_identities(self, identities, account_key="", source=""):

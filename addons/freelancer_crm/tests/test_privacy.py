@@ -1,7 +1,7 @@
 import base64
 import json
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import FanCase
@@ -86,3 +86,40 @@ class TestPrivacy(FanCase):
             fan.action_fan_erase()
         self.assertTrue(self.fan.active)
         self.assertFalse(self.assistant.has_group("base.group_allow_export"))
+
+    def _assert_erase_rejected(self, partner, pattern):
+        name = partner.name
+        suppressions = self.env["fan.suppression"].search_count([])
+        with self.assertRaisesRegex(UserError, pattern):
+            partner.action_fan_erase()
+        self.assertTrue(partner.active)
+        self.assertEqual(partner.name, name)
+        self.assertEqual(self.env["fan.suppression"].search_count([]), suppressions)
+        self.assertFalse(partner.fan_can_erase)
+
+    def test_erase_rejects_company_contact(self):
+        company_partner = self.env.company.partner_id
+        company_partner.is_fan = True
+        self._assert_erase_rejected(company_partner, "company")
+        other = self.env["res.company"].create({"name": "另一家工作室"})
+        other.partner_id.is_fan = True
+        self._assert_erase_rejected(other.partner_id, "company")
+
+    def test_erase_rejects_user_contact(self):
+        user = new_test_user(self.env, login="fan_erase_user")
+        user.partner_id.is_fan = True
+        self._assert_erase_rejected(user.partner_id, "user")
+        user.active = False
+        self._assert_erase_rejected(user.partner_id, "user")
+
+    def test_erase_rejects_non_fan(self):
+        contact = self.Partner.create({"name": "供应商", "email": "supplier@example.com"})
+        self._assert_erase_rejected(contact, "not a fan")
+
+    def test_erase_rejects_whole_selection(self):
+        contact = self.Partner.create({"name": "供应商"})
+        with self.assertRaises(UserError):
+            (self.fan | contact).action_fan_erase()
+        self.assertTrue(self.fan.active)
+        self.assertEqual(self.fan.name, "王芳")
+        self.assertTrue(self.fan.fan_can_erase)
