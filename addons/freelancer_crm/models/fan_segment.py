@@ -1,9 +1,20 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
+from odoo.tools import escape_psql
 from odoo.tools.safe_eval import safe_eval
 
 from .fan_consent import CONSENT_CHANNELS
+
+_logger = logging.getLogger(__name__)
+
+# Limit of the "... in the last N days" conditions: 100 years, far beyond any
+# interaction date, and far below the day count that overflows a datetime.
+MAX_DAYS = 36500
+
+DAYS_FIELDS = ("interacted_days", "opened_days", "clicked_days")
 
 
 class FanSegment(models.Model):
@@ -28,18 +39,24 @@ class FanSegment(models.Model):
         help="Keep only fans who granted consent on this channel.",
     )
     category_ids = fields.Many2many(comodel_name="res.partner.category", string="Tags")
-    city = fields.Char(help="Keep fans whose city contains this text.")
+    city = fields.Char(
+        help="Keep fans whose city contains this text, ignoring case. % and _ are plain "
+        "characters here, not wildcards."
+    )
     interacted_days = fields.Integer(
         string="Interacted in Last (Days)",
-        help="Keep fans with at least one interaction in this many days. 0 means any time.",
+        help="Keep fans with at least one interaction in this many days, from 1 to 36500. "
+        "0 means any time.",
     )
     opened_days = fields.Integer(
         string="Opened an Email in Last (Days)",
-        help="Keep fans who opened an email in this many days. 0 means no condition.",
+        help="Keep fans who opened an email in this many days, from 1 to 36500. "
+        "0 means no condition.",
     )
     clicked_days = fields.Integer(
         string="Clicked a Link in Last (Days)",
-        help="Keep fans who clicked a link in an email in this many days. 0 means no condition.",
+        help="Keep fans who clicked a link in an email in this many days, from 1 to 36500. "
+        "0 means no condition.",
     )
     follows_wechat = fields.Boolean(
         string="Follows on WeChat", help="Keep fans who follow the WeChat Official Account."
@@ -56,6 +73,24 @@ class FanSegment(models.Model):
     email_count = fields.Integer(string="Reachable by Email", compute="_compute_counts")
     sms_count = fields.Integer(string="Reachable by SMS", compute="_compute_counts")
     wechat_count = fields.Integer(string="Reachable on WeChat", compute="_compute_counts")
+
+    @api.constrains(*DAYS_FIELDS)
+    def _check_days(self):
+        for segment in self:
+            for field_name in DAYS_FIELDS:
+                days = segment[field_name]
+                if 0 <= days <= MAX_DAYS:
+                    continue
+                raise ValidationError(
+                    self.env._(
+                        "“%(field)s” of segment “%(segment)s” is %(days)s. Enter a number of "
+                        "days from 1 to %(max)s, or 0 for no condition.",
+                        field=self._fields[field_name]._description_string(self.env),
+                        segment=segment.name,
+                        days=days,
+                        max=MAX_DAYS,
+                    )
+                )
 
     @api.constrains("extra_domain")
     def _check_extra_domain(self):
@@ -80,12 +115,27 @@ class FanSegment(models.Model):
         "category_ids",
         "city",
         "interacted_days",
+        "opened_days",
+        "clicked_days",
+        "follows_wechat",
+        "purchased",
         "extra_domain",
     )
     def _compute_counts(self):
         Partner = self.env["res.partner"]
         for segment in self:
-            domain = segment._get_partner_domain()
+            try:
+                domain = segment._get_partner_domain()
+                # Checked here so that a bad stored filter fails before any SQL.
+                domain.validate(Partner)
+            except Exception:  # any error of a stored user filter; logged below
+                # A segment saved before its checks existed, or whose advanced
+                # filter names a field that was removed since, must not break
+                # the list of every segment.
+                _logger.exception("Cannot count the fans of segment %s", segment.id)
+                segment.partner_count = segment.email_count = 0
+                segment.sms_count = segment.wechat_count = 0
+                continue
             segment.partner_count = Partner.search_count(domain)
             segment.email_count = Partner.search_count(
                 domain & Partner._fan_consent_domain("email")
@@ -105,17 +155,20 @@ class FanSegment(models.Model):
             domain &= Domain("fan_tier_id", "in", self.tier_ids.ids)
         if self.category_ids:
             domain &= Domain("category_id", "in", self.category_ids.ids)
-        if self.city:
-            domain &= Domain("city", "ilike", self.city)
-        if self.interacted_days:
-            since = fields.Datetime.subtract(fields.Datetime.now(), days=self.interacted_days)
+        city = (self.city or "").strip()
+        if city:
+            # =ilike with the wildcards of the text escaped: "%" and "_" match
+            # themselves, not any city.
+            domain &= Domain("city", "=ilike", f"%{escape_psql(city)}%")
+        since = self._get_since(self.interacted_days)
+        if since:
             domain &= Domain("fan_last_interaction_date", ">=", since)
         for days, interaction_type in (
             (self.opened_days, "email_open"),
             (self.clicked_days, "email_click"),
         ):
-            if days:
-                since = fields.Datetime.subtract(fields.Datetime.now(), days=days)
+            since = self._get_since(days)
+            if since:
                 domain &= Domain(
                     "fan_interaction_ids",
                     "any",
@@ -131,6 +184,18 @@ class FanSegment(models.Model):
         if consent_channel:
             domain &= self.env["res.partner"]._fan_consent_domain(consent_channel)
         return domain
+
+    @api.model
+    def _get_since(self, days):
+        """Return the datetime ``days`` days ago, or ``False`` for no condition.
+
+        0 means no condition. A value outside 0..MAX_DAYS, stored before the
+        check existed, is clamped so that it cannot overflow a datetime.
+        """
+        if not days:
+            return False
+        days = min(max(days, 1), MAX_DAYS)
+        return fields.Datetime.subtract(fields.Datetime.now(), days=days)
 
     def action_view_partners(self):
         self.ensure_one()

@@ -90,3 +90,53 @@ class TestSegment(FanCase):
         for extra in ('[("name","="', "garbage", "[('no_such_field', '=', 1)]"):
             with self.subTest(extra=extra), self.assertRaises(ValidationError):
                 self.Segment.create({"name": "坏的", "extra_domain": extra})
+
+    def test_days_out_of_range_rejected(self):
+        for field in ("interacted_days", "opened_days", "clicked_days"):
+            for days in (99999999, 2147483647, 36501, -1):
+                with self.subTest(field=field, days=days), self.assertRaises(ValidationError):
+                    self.Segment.create({"name": "坏天数", field: days})
+            segment = self.Segment.create({"name": "边界", field: 36500})
+            self.assertEqual(segment[field], 36500)
+            segment[field] = 0
+            self.assertEqual(
+                segment.partner_count, self.Segment.create({"name": "全部"}).partner_count
+            )
+
+    def test_bad_stored_days_do_not_break_list(self):
+        self.regular._fan_log_interaction("email_open")
+        segment = self.Segment.create({"name": "旧数据"})
+        for days in (2147483647, 99999999, -5):
+            with self.subTest(days=days):
+                self.env.cr.execute(
+                    "UPDATE fan_segment SET interacted_days = %s, opened_days = %s WHERE id = %s",
+                    [days, days, segment.id],
+                )
+                self.Segment.invalidate_model()
+                rows = self.Segment.search_read([("id", "=", segment.id)], ["partner_count"])
+                self.assertEqual(len(rows), 1)
+                self.assertIn(self.regular, self.Partner.search(segment._get_partner_domain()))
+
+    def test_bad_stored_filter_gives_zero_counts(self):
+        segment = self.Segment.create({"name": "坏过滤"})
+        self.env.cr.execute(
+            "UPDATE fan_segment SET extra_domain = %s WHERE id = %s",
+            ["[('no_such_field', '=', 1)]", segment.id],
+        )
+        self.Segment.invalidate_model()
+        rows = self.Segment.search_read([("id", "=", segment.id)], ["partner_count", "sms_count"])
+        self.assertEqual((rows[0]["partner_count"], rows[0]["sms_count"]), (0, 0))
+
+    def test_city_wildcards_are_plain_text(self):
+        percent = self._create_fan("百分百", email="percent@example.com", city="100%城")
+        own = self.core | self.active | self.regular | percent
+        for city, expected in (
+            ("%", percent),
+            ("_", self.Partner),
+            ("100%", percent),
+            ("上海", self.core),
+            ("  上海 ", self.core),
+        ):
+            with self.subTest(city=city):
+                segment = self.Segment.create({"name": "城市", "city": city})
+                self.assertEqual(self.Partner.search(segment._get_partner_domain()) & own, expected)
