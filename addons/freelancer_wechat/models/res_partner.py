@@ -281,8 +281,9 @@ class ResPartner(models.Model):
 
         The first fan is created as usual. The others differ from it only by
         name, so they get its values of the stored computed fields that depend
-        neither on the name nor on the record itself. Skipping those computes
-        saves about 12 % of the time to create 10,000 fans.
+        neither on the name nor on the record itself, and those fields are not
+        computed again for them. A sync of 100,000 followers took 51.9 s with
+        this and 61.8 s without (``bench/wechat_follower_sync.py``).
         """
         if not names:
             return self.browse()
@@ -292,22 +293,31 @@ class ResPartner(models.Model):
             return first
         self.env.flush_all()
         shared = {}
+        skipped = []
         for name, field in self._fields.items():
             if not (field.store and field.compute) or name in first_vals:
                 continue
-            if field.type in ("one2many", "many2many", "binary", "image", "properties"):
+            if field.type in ("one2many", "many2many", "properties"):
                 continue
             paths = self.pool.field_depends.get(field) or ()
             if any(path.split(".")[0] in ("name", "id") for path in paths):
                 continue
             value = first[name]
+            if field.type in ("binary", "image"):
+                # Resized images of an empty image are empty: no value to give.
+                if not value:
+                    skipped.append(field)
+                continue
             if isinstance(value, models.BaseModel):
                 if value == first:
                     continue  # commercial_partner_id: the record itself
                 value = value.id
             shared[name] = value
+            skipped.append(field)
         # The complete name is the name for a contact without a company.
         per_name = first.complete_name == first.name
+        if per_name:
+            skipped.append(self._fields["complete_name"])
         others = self.create(
             [
                 dict(
@@ -318,6 +328,9 @@ class ResPartner(models.Model):
                 for name in names[1:]
             ]
         )
+        # The create wrote these values; computing them again gives the same.
+        for field in skipped:
+            self.env.remove_to_compute(field, others)
         return first | others
 
     def _wechat_set_scene(self, scene):

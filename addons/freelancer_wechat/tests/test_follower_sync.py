@@ -215,5 +215,7 @@ class TestFollowerSync(WechatApiCase):
             with self.subTest(fan=fan.name):
                 self.assertEqual(fan.complete_name, fan.name)
                 self.assertEqual(fan.commercial_partner_id, fan)
+                self.assertFalse(fan.image_128)
+                self.assertTrue(fan.avatar_128, "the generated avatar still works")
                 for name in stored:
                     self.assertEqual(fan[name], normal[name], f"field {name}")
