@@ -5,6 +5,7 @@ from xml.parsers.expat import ExpatError
 
 from wechatpy import parse_message
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.fields import DateTimeField, FloatField, IntegerField, StringField
 from wechatpy.utils import check_signature
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -188,9 +189,10 @@ class WechatCallbackController(Controller):
             for name in getattr(type(message), "_fields", {}):
                 getattr(message, name)
             complete = message is not None and isinstance(message.source, str) and message.time
-            nested = any(
-                isinstance(value, dict) for value in getattr(message, "_data", {}).values()
-            )
+            # Only text fields are checked: some events carry nested elements
+            # of their own, such as CopyrightCheckResult or ScanCodeInfo.
+            data = getattr(message, "_data", {})
+            nested = any(isinstance(data.get(tag), dict) for tag in _text_tags(message))
         except (
             ExpatError,
             KeyError,
@@ -219,6 +221,15 @@ class WechatCallbackController(Controller):
         # This is safe because the request has passed the signature check, so the
         # message comes from WeChat, and only the records it names are written.
         return account.sudo()._wechat_handle_message(message, xml)
+
+
+def _text_tags(message):
+    """Return the XML tags of ``message`` that must hold text, not elements."""
+    tags = {"ToUserName", "FromUserName", "CreateTime", "MsgType", "Event", "EventKey"}
+    for field in getattr(type(message), "_fields", {}).values():
+        if isinstance(field, (StringField, IntegerField, FloatField, DateTimeField)):
+            tags.add(field.name)
+    return tags
 
 
 _TEXT = [("Content-Type", "text/plain; charset=utf-8")]

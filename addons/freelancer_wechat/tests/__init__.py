@@ -5,6 +5,7 @@ from . import (
     test_material,
     test_mass_send,
     test_menu_button,
+    test_message_types,
     test_privacy,
     test_reply_media,
     test_reply_rule,
