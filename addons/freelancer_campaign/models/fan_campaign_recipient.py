@@ -66,6 +66,8 @@ class FanCampaignRecipient(models.Model):
 
     def _fan_opted_out(self):
         """Return the recipients who withdrew consent to their channel or are blocklisted."""
+        # NOTE: the consent is read now, not as it was when the message was
+        # cancelled, so a fan who opted in again meanwhile shows as cancelled.
         opted_out = self.browse()
         Campaign = self.env["fan.campaign"]
         for channel in set(self.mapped("channel")):

@@ -332,7 +332,8 @@ class TestCampaignWechat(CampaignCase):
 
     def test_send_again_after_rollback_sends_once(self):
         campaign = self._campaign()
-        # WeChat accepts the mass send, then the transaction fails and Odoo forgets it.
+        # WeChat accepts the mass send, then the transaction rolls back, so Odoo
+        # has no record of the send.
         with self.assertRaisesRegex(RuntimeError, "after WeChat"):
             with self.env.cr.savepoint():
                 self._send(campaign)

@@ -307,7 +307,7 @@ class FanImport(models.Model):
     def _parse_row(self, row, columns, header):
         """Return the import record of one row, with its problems.
 
-        The record holds the first valid email and phone (a mobile before a
+        The record contains the first valid email and phone (a mobile before a
         landline) as ``email`` and ``phone``, the further ones in ``others``,
         and ``error`` when the row cannot be imported.
         """

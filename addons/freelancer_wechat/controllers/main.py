@@ -116,6 +116,8 @@ class WechatCallbackController(Controller):
         the proxy's ``X-Request-Start: t=<epoch>`` stamp, as nginx writes it
         with ``t=${msec}`` (seconds) or Apache with ``t=%t`` (microseconds).
         """
+        # NOTE: without proxy_mode and the stamp, the wait for a free worker
+        # is not counted, and a push that waited long can miss WeChat's 5 s.
         if not config["proxy_mode"]:
             return 0.0
         stamp = request.httprequest.headers.get("X-Request-Start", "").removeprefix("t=")

@@ -213,6 +213,8 @@ class ResPartner(models.Model):
 
         # The identities and consent entries of a page are inserted in bulk,
         # because through the ORM they took about 30 % of a follower sync.
+        # NOTE: overrides of create on fan.identity and fan.consent in other
+        # modules do not run for these rows.
         identity_vals = []
         for user in users:
             partner = partner_of[user["openid"]]

@@ -484,8 +484,8 @@ class WechatAccount(models.Model):
         if tags is None:
             domain = [("account_id", "=", self.id), ("wechat_id", "!=", 0)]
             tags = {tag.wechat_id: tag for tag in Tag.search(domain)}
-        wanted = {tag_id for user in users for tag_id in user.get("tagid_list") or []}
-        if not wanted.issubset(tags) and not downloaded:
+        listed = {tag_id for user in users for tag_id in user.get("tagid_list") or []}
+        if not listed.issubset(tags) and not downloaded:
             try:
                 downloaded_tags = Tag._wechat_pull(self)
             except WechatApiError as error:
@@ -505,9 +505,9 @@ class WechatAccount(models.Model):
         page_fan_ids = set(fans.ids)
         for wechat_id, tag in tags.items():
             current = set(tag.partner_ids.ids) & page_fan_ids
-            wanted_ids = members.get(wechat_id, set())
-            commands = [Command.link(fan_id) for fan_id in wanted_ids - current]
-            commands += [Command.unlink(fan_id) for fan_id in current - wanted_ids]
+            member_ids = members.get(wechat_id, set())
+            commands = [Command.link(fan_id) for fan_id in member_ids - current]
+            commands += [Command.unlink(fan_id) for fan_id in current - member_ids]
             if commands:
                 tag.write({"partner_ids": commands})
         return tags, downloaded

@@ -266,13 +266,20 @@ class FakeWechatApi:
             ]
         }
 
-    def api_cgi_bin_tags_members_batchtagging(self, _query, body):
-        openids = body.get("openid_list") or []
-        tag_id = body.get("tagid")
+    def _tagging_error(self, openids, tag_id):
+        """Return WeChat's error for a (un)tagging call, or None when it is valid."""
         if not openids or len(openids) > TAGGING_MAX:
             return _error(40032)
         if tag_id not in self.tags:
             return {"errcode": 45159, "errmsg": "invalid tag id"}
+        return None
+
+    def api_cgi_bin_tags_members_batchtagging(self, _query, body):
+        openids = body.get("openid_list") or []
+        tag_id = body.get("tagid")
+        error = self._tagging_error(openids, tag_id)
+        if error:
+            return error
         with self.lock:
             for openid in openids:
                 if tag_id not in self.user_tags[openid]:
@@ -284,10 +291,9 @@ class FakeWechatApi:
     def api_cgi_bin_tags_members_batchuntagging(self, _query, body):
         openids = body.get("openid_list") or []
         tag_id = body.get("tagid")
-        if not openids or len(openids) > TAGGING_MAX:
-            return _error(40032)
-        if tag_id not in self.tags:
-            return {"errcode": 45159, "errmsg": "invalid tag id"}
+        error = self._tagging_error(openids, tag_id)
+        if error:
+            return error
         with self.lock:
             for openid in openids:
                 self.user_tags[openid].discard(tag_id)

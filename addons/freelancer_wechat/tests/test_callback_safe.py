@@ -90,10 +90,10 @@ class TestCallbackSafe(WechatCallbackCase):
         self.assertEqual(response.status_code, 403)
         self.assertFalse(self.messages_of(openid, self.safe_account))
 
-    def test_safe_garbage_ciphertext_rejected(self):
+    def post_ciphertext(self, encrypt):
+        """POST ``encrypt`` as the Encrypt element, with a valid msg_signature for it."""
         timestamp = str(int(time.time()))
-        encrypt = "bm90IHJlYWxseSBlbmNyeXB0ZWQ="
-        response = self.url_open(
+        return self.url_open(
             self.callback_path(self.safe_account),
             data=f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>".encode(),
             params={
@@ -105,29 +105,21 @@ class TestCallbackSafe(WechatCallbackCase):
             },
             headers={"Content-Type": "text/xml"},
         )
+
+    def test_safe_garbage_ciphertext_rejected(self):
+        response = self.post_ciphertext("bm90IHJlYWxseSBlbmNyeXB0ZWQ=")
 
         self.assertEqual(response.status_code, 400)
         self.assertNotIn("Traceback", response.text)
 
     def test_safe_short_plaintext_rejected(self):
-        # Correctly signed and encrypted with the account's key, but the
-        # decrypted text is all padding, too short for its length prefix.
+        # Encrypted with the account's key, but the decrypted text is all
+        # padding, too short for its length prefix.
         key = base64.b64decode(AES_KEY + "=")
         encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
         encrypt = base64.b64encode(encryptor.update(b"\x20" * 32) + encryptor.finalize()).decode()
-        timestamp = str(int(time.time()))
-        response = self.url_open(
-            self.callback_path(self.safe_account),
-            data=f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>".encode(),
-            params={
-                "signature": sign(SAFE_TOKEN, timestamp, NONCE),
-                "timestamp": timestamp,
-                "nonce": NONCE,
-                "encrypt_type": "aes",
-                "msg_signature": sign(SAFE_TOKEN, timestamp, NONCE, encrypt),
-            },
-            headers={"Content-Type": "text/xml"},
-        )
+
+        response = self.post_ciphertext(encrypt)
 
         self.assertEqual(response.status_code, 400)
         self.assertNotIn("Traceback", response.text)

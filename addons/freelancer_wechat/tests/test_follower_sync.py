@@ -22,6 +22,20 @@ class TestFollowerSync(WechatApiCase):
         patcher.start()
         self.addCleanup(patcher.stop)
 
+    def on_batchget(self, call_number, action):
+        """Return a patch that runs ``action()`` before the ``call_number``-th batchget call."""
+        original_handle = self.fake_api.handle
+        calls = {"batchget": 0}
+
+        def handle(method, path, query, body):
+            if path == "/cgi-bin/user/info/batchget":
+                calls["batchget"] += 1
+                if calls["batchget"] == call_number:
+                    action()
+            return original_handle(method, path, query, body)
+
+        return patch.object(self.fake_api, "handle", handle)
+
     def fans_of(self, openids):
         identities = self.env["fan.identity"].search(
             [
@@ -93,18 +107,13 @@ class TestFollowerSync(WechatApiCase):
         openids = self.fake_api.add_followers(2500)
         # The token expires while page 2 is fetched in advance, in the worker
         # thread that cannot refresh it: the page is fetched again.
-        original_handle = self.fake_api.handle
-        state = {"batchget": 0}
+        state = {}
 
-        def handle(method, path, query, body):
-            if path == "/cgi-bin/user/info/batchget":
-                state["batchget"] += 1
-                if state["batchget"] == 15:
-                    self.fake_api.expire_tokens()
-                    state["expired_at"] = len(self.fake_api.requests)
-            return original_handle(method, path, query, body)
+        def expire():
+            self.fake_api.expire_tokens()
+            state["expired_at"] = len(self.fake_api.requests)
 
-        with patch.object(self.fake_api, "handle", handle):
+        with self.on_batchget(15, expire):
             finished = self.api_account._wechat_sync_followers()
 
         self.assertTrue(finished)
@@ -122,18 +131,9 @@ class TestFollowerSync(WechatApiCase):
     def test_resume_after_rate_limit(self):
         openids = self.fake_api.add_followers(2500)
         # Page 1 imports; the batchget calls of page 2 hit the rate limit.
-        original_handle = self.fake_api.handle
-        state = {"batchget": 0}
-
-        def handle(method, path, query, body):
-            if path == "/cgi-bin/user/info/batchget":
-                state["batchget"] += 1
-                if state["batchget"] == 15:
-                    self.fake_api.fail(path, 45009)
-            return original_handle(method, path, query, body)
 
         cron = self.env.ref("freelancer_wechat.ir_cron_wechat_sync_followers")
-        with patch.object(self.fake_api, "handle", handle):
+        with self.on_batchget(15, lambda: self.fake_api.fail("/cgi-bin/user/info/batchget", 45009)):
             finished = self.api_account._wechat_sync_followers()
         self.assertFalse(finished)
         self.assertEqual(self.api_account.follower_next_openid, openids[999])
